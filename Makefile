@@ -1,0 +1,37 @@
+# backend-lab: `make lab` to learn, `make test` to check. Every target sets up .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install lab test notebooks student lint clean
+
+# Re-install when the dependencies or their pinned versions change.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Loopback only; --allow-root because containers and CI run as root.
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --allow-root
+
+test: install
+	$(BIN)/python -m pytest
+
+# Re-execute every notebook and store clean outputs (what CI compares against).
+notebooks: install
+	$(BIN)/python -m labsupport notebooks
+
+# The student version: solutions replaced by placeholders, outputs cleared.
+student: install
+	$(BIN)/python -m labsupport student --out build/student
+
+lint: install
+	$(BIN)/python -m labsupport doctor
+
+clean:
+	rm -rf build $(VENV)

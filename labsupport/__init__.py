@@ -1,0 +1,69 @@
+"""labsupport: the machinery behind the backend-lab notebooks.
+
+A notebook's setup cell imports what it uses from here, e.g.
+``from labsupport import serve, stop_all, sql_engine, measure``. Each name lives in a module of
+its own (one concept each); this file only re-exports them. It imports nothing heavy itself:
+each module is loaded on first use of one of its names (PEP 562), so ``import labsupport`` is
+instant and ``python -m labsupport doctor`` still runs when a dependency is broken.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> module that defines it
+_EXPORTS = {
+    # servers: run an app on 127.0.0.1 (00-start-here)
+    "serve": "servers",
+    "stop_all": "servers",
+    "running_servers": "servers",
+    "Server": "servers",
+    "ServerError": "servers",
+    # databases and their data (00-start-here)
+    "settings": "config",
+    "sql_engine": "databases",
+    "mongo_client": "databases",
+    "redis_client": "databases",
+    "Bookshop": "datagen",
+    "bookshop_rows": "datagen",
+    "insert_bookshop": "datagen",
+    "load_bookshop": "datagen",
+    "orders_for_total": "datagen",
+    # measuring and showing (00-start-here)
+    "Timing": "measure",
+    "measure": "measure",
+    "sweep": "measure",
+    "throughput": "measure",
+    "QueryCounter": "measure",
+    "count_queries": "measure",
+    "bar_chart": "plots",
+    "stacked_bar": "plots",
+    "line_chart": "plots",
+    "RequestTrace": "tracing",
+    "trace_request": "tracing",
+    # exercises (00-start-here)
+    "Hint": "checks",
+    "Result": "checks",
+    "checker": "checks",
+    "expect_close": "checks",
+    "expect_type": "checks",
+    # the notebooks themselves
+    "contents": "notebooks",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'labsupport' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"labsupport.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,52 @@
+"""The two install routes (pip via the Makefile, conda via environment.yml) must not drift apart."""
+
+import ast
+import re
+import tomllib
+from pathlib import Path
+
+import labsupport
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_environment_yml_names_the_same_dependencies_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    text = (ROOT / "environment.yml").read_text()
+    section = text.split("dependencies:", 1)[1]
+    conda = set()
+    for line in section.splitlines():
+        item = line.strip()
+        if item.startswith("- ") and not item.startswith("- -e") and item != "- pip:":
+            conda.add(_name(item[2:]))
+    assert conda - {"python", "pip"} == wanted
+
+
+def test_constraints_pin_every_direct_dependency():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pinned = {_name(line) for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line}
+    direct = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    assert direct <= pinned, direct - pinned
+
+
+def test_public_names_are_exported_and_importable():
+    assert labsupport.__all__, "labsupport re-exports its public API"
+    for name in labsupport.__all__:
+        assert getattr(labsupport, name) is not None
+
+
+def test_importing_labsupport_starts_nothing():
+    """No work at import time: module top levels only define things."""
+    forbidden = {"serve", "sql_engine", "create_engine", "mkdtemp", "basicConfig", "mongo_client"}
+    for path in (ROOT / "labsupport").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.Expr | ast.Assign) and isinstance(getattr(node, "value", None), ast.Call):
+                func = node.value.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                assert called not in forbidden, f"{path.name}:{node.lineno} calls {called}() at import"
