@@ -1,0 +1,271 @@
+"""Run an ASGI app on a real socket from inside a notebook: `serve(app, name=...)`.
+
+Introduced in 00-start-here, used by every notebook. Facts this module is built on (DESIGN.md):
+
+- The kernel already runs an event loop, so uvicorn runs in a daemon thread with its own loop.
+- We bind the socket ourselves on 127.0.0.1: a port that is taken fails at once, in the caller's
+  thread, with a plain message; port 0 lets the OS pick a free port.
+- Start-up is polled on `server.started` *and* `thread.is_alive()`: when the app crashes at
+  start-up uvicorn ends the thread, and waiting for `started` alone would spin forever.
+- uvicorn logs from the server thread into whichever cell is running. Records are kept on the
+  `Server` (`.log`); only errors after start-up (a crashing endpoint) are also let through.
+- One keep-alive `httpx.Client` per server, with a timeout: a new client per call costs a TLS
+  context each time (~20 ms), and a hung endpoint must not hang the cell.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import uvicorn
+
+__all__ = ["Server", "ServerError", "serve", "stop_all", "running_servers"]
+
+HOST = "127.0.0.1"
+_THREAD_PREFIX = "labsupport-server-"
+_registry: dict[str, Server] = {}
+_registry_lock = threading.Lock()
+
+
+class ServerError(RuntimeError):
+    """A lab server could not start (port taken, app crashed or hung at start-up).
+
+    `.log` holds everything uvicorn logged for it (tracebacks included), when there was any.
+    """
+
+    log: list[str] = []
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # httpx builds a fresh TLS context per client (~20 ms) even for plain http; share one.
+    return ssl.create_default_context()
+
+
+class _LabClient(httpx.Client):
+    """An `httpx.Client` whose connection errors and timeouts name the server and the path."""
+
+    def __init__(self, server_name: str, **kwargs: Any) -> None:
+        super().__init__(verify=_tls_context(), **kwargs)
+        self._server_name = server_name
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if self.is_closed:
+            raise RuntimeError(
+                f"server {self._server_name!r} was stopped, so its client is closed: "
+                "run the cell that calls serve(...) again"
+            )
+        try:
+            return super().send(request, **kwargs)
+        except httpx.TimeoutException as exc:
+            seconds = self.timeout.read if isinstance(exc, httpx.ReadTimeout) else self.timeout.connect
+            message = (
+                f"server {self._server_name!r} did not answer {request.method} {request.url.path} "
+                f"within {seconds} s ({type(exc).__name__}). Is the endpoint stuck in a loop or a "
+                "blocking call?"
+            )
+            raise type(exc)(message, request=request) from None
+        except httpx.ConnectError:
+            message = (
+                f"cannot connect to server {self._server_name!r} at {request.url.host}:"
+                f"{request.url.port} for {request.method} {request.url.path}: it is not running "
+                "(stopped, or replaced by a newer server of that name?)"
+            )
+            raise httpx.ConnectError(message, request=request) from None
+
+
+class Server:
+    """A running lab server: `.url`, `.client`, `.stop()`. Made by `serve()`."""
+
+    def __init__(self, name: str, app: Callable[..., Any], sock: socket.socket, timeout: float) -> None:
+        self.name = name
+        self.app = app
+        self.port: int = sock.getsockname()[1]
+        self.url = f"http://{HOST}:{self.port}"
+        self.log: list[str] = []  # what uvicorn logged for this server
+        self._socket = sock
+        config = uvicorn.Config(
+            app,
+            log_config=None,  # leave the process's logging configuration alone
+            log_level="warning",
+            access_log=False,
+            ws="none",  # no websockets here; avoids importing (and warnings from) that stack
+            timeout_graceful_shutdown=1,  # in-flight requests get 1 s when the server stops
+        )
+        self._uvicorn = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._run, args=(sock,), name=_THREAD_PREFIX + name, daemon=True
+        )
+        self.client: httpx.Client = _LabClient(name, base_url=self.url, timeout=timeout)
+
+    def _run(self, sock: socket.socket) -> None:
+        try:
+            self._uvicorn.run(sockets=[sock])
+        except SystemExit:
+            pass  # uvicorn exits when start-up fails; `_start` sees the thread end and reports it
+
+    @property
+    def started(self) -> bool:
+        return self._uvicorn.started
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive() and self._uvicorn.started and not self._uvicorn.should_exit
+
+    def _start(self, startup_timeout: float) -> None:
+        self._thread.start()
+        deadline = time.perf_counter() + startup_timeout
+        while not self._uvicorn.started:
+            if not self._thread.is_alive():
+                self._close_socket()
+                # uvicorn logs whole tracebacks; the last line of each says what went wrong.
+                said = [entry.strip().splitlines()[-1] for entry in self.log if entry.strip()]
+                error = ServerError(
+                    f"server {self.name!r} failed to start: " + (" / ".join(said) or "no message was logged")
+                )
+                error.log = list(self.log)
+                raise error
+            if time.perf_counter() > deadline:
+                self.stop()
+                raise ServerError(
+                    f"server {self.name!r} did not finish starting within {startup_timeout} s: "
+                    "does the app's start-up (lifespan) wait for something that never comes?"
+                )
+            time.sleep(0.0005)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving and close the client. Safe to call twice."""
+        self._request_stop()
+        self._wait_stopped(timeout)
+
+    def _request_stop(self) -> None:
+        self.client.close()
+        self._uvicorn.should_exit = True
+
+    def _wait_stopped(self, timeout: float) -> None:
+        # uvicorn notices should_exit on its next 0.1 s tick, then waits 0.1 s for connections.
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._uvicorn.force_exit = True
+            self._thread.join(1.0)
+        self._close_socket()
+        with _registry_lock:
+            if _registry.get(self.name) is self:
+                del _registry[self.name]
+
+    def _close_socket(self) -> None:
+        try:
+            self._socket.close()
+        except OSError:
+            pass
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<Server {self.name!r} {self.url} {state}>"
+
+
+class _RouteServerLogs(logging.Filter):
+    """Keep uvicorn's records from lab server threads on their `Server`, out of cell output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.threadName or not record.threadName.startswith(_THREAD_PREFIX):
+            return True
+        server = _registry.get(record.threadName.removeprefix(_THREAD_PREFIX))
+        if server is None or server._thread.name != record.threadName:
+            return True
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            text += f"\n{type(exc).__name__}: {exc}"
+        server.log.append(text)
+        # Before start-up completes the error is raised as a ServerError instead, and while
+        # stopping, cancelled requests are expected; in between, an error (an endpoint crashed)
+        # is worth seeing where the student is working.
+        return server.running and record.levelno >= logging.ERROR
+
+
+_log_filter = _RouteServerLogs()
+
+
+def _install_log_filter() -> None:
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.asgi"):
+        logger = logging.getLogger(name)
+        if _log_filter not in logger.filters:
+            logger.addFilter(_log_filter)
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise ServerError(f"cannot listen on {HOST}:{port}: {exc.strerror}. Use port=0 for a free port.") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    app: Callable[..., Any],
+    name: str = "app",
+    *,
+    port: int = 0,
+    timeout: float = 10.0,
+    startup_timeout: float = 5.0,
+) -> Server:
+    """Start `app` on http://127.0.0.1:<port> in a background thread and return the running `Server`.
+
+    Calling it again with the same `name` stops the earlier server first, so re-running a cell
+    is safe. `timeout` (seconds) bounds every request made through `server.client`.
+    """
+    if not callable(app):
+        raise TypeError(f"serve() needs an ASGI app such as FastAPI(), not {type(app).__name__}")
+    if not isinstance(name, str) or not name:
+        raise ValueError("serve() needs a non-empty server name")
+    _install_log_filter()
+    with _registry_lock:
+        previous = _registry.pop(name, None)
+    if previous is not None:
+        previous.stop()
+    server = Server(name, app, _bind(port), timeout)
+    with _registry_lock:
+        _registry[name] = server
+    try:
+        server._start(startup_timeout)
+    except BaseException:
+        with _registry_lock:
+            if _registry.get(name) is server:
+                del _registry[name]
+        raise
+    return server
+
+
+def running_servers() -> list[Server]:
+    """The servers started by `serve()` that have not been stopped."""
+    with _registry_lock:
+        return list(_registry.values())
+
+
+def stop_all() -> None:
+    """Stop every server started by `serve()` (the last cell of each notebook calls this)."""
+    servers = running_servers()
+    for server in servers:  # signal all first: each takes ~0.2 s to wind down, in parallel
+        server._request_stop()
+    for server in servers:
+        server._wait_stopped(timeout=5.0)

@@ -1,0 +1,164 @@
+import asyncio
+import socket
+import sys
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+
+from labsupport.servers import ServerError, running_servers, serve, stop_all
+
+pytestmark = [pytest.mark.usefixtures("stop_servers"), pytest.mark.timeout(30)]
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/hello")
+    def hello(request: Request):
+        return {"hello": "world", "client_port": request.client.port}
+
+    @app.get("/hang")
+    async def hang():
+        await asyncio.sleep(3600)
+
+    @app.get("/crash")
+    def crash():
+        raise RuntimeError("bug in the endpoint")
+
+    return app
+
+
+def test_serve_answers_on_loopback_with_a_keep_alive_client():
+    server = serve(make_app(), name="t")
+    assert server.url.startswith("http://127.0.0.1:")
+    assert server.port > 0 and server.running
+    first = server.client.get("/hello")
+    second = server.client.get("/hello")
+    assert first.json()["hello"] == "world"
+    # One keep-alive connection: the server sees the same client port both times.
+    assert first.json()["client_port"] == second.json()["client_port"]
+    assert server.client.timeout.read == 10.0
+
+
+def test_serving_the_same_name_again_replaces_the_old_server():
+    old = serve(make_app(), name="same")
+    new = serve(make_app(), name="same")
+    assert not old.running and new.running
+    assert running_servers() == [new]
+    assert new.client.get("/hello").status_code == 200
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(old.url + "/hello", timeout=2)
+
+
+def test_stop_all_stops_every_server_and_is_safe_twice():
+    first, second = serve(make_app(), name="one"), serve(make_app(), name="two")
+    stop_all()
+    assert running_servers() == []
+    assert not first.running and not second.running
+    stop_all()
+    first.stop()
+
+
+def test_client_of_a_stopped_server_says_so():
+    server = serve(make_app(), name="gone")
+    server.stop()
+    with pytest.raises(RuntimeError, match="'gone' was stopped"):
+        server.client.get("/hello")
+
+
+def test_a_taken_port_is_a_clear_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ServerError, match=f"cannot listen on 127.0.0.1:{port}.*in use"):
+            serve(make_app(), name="clash", port=port)
+    assert running_servers() == []
+
+
+def test_an_app_crashing_at_start_up_is_a_clear_error_not_a_hang(capfd):
+    @asynccontextmanager
+    async def lifespan(app):
+        raise RuntimeError("database is missing")
+        yield
+
+    with pytest.raises(ServerError, match="'broken' failed to start: RuntimeError: database is missing") as info:
+        serve(FastAPI(lifespan=lifespan), name="broken")
+    assert "Traceback" in "\n".join(info.value.log)  # the whole story is kept for whoever wants it
+    assert running_servers() == []
+    assert "database is missing" not in capfd.readouterr().err  # nothing leaked into cell output
+    assert not [t for t in threading.enumerate() if t.name == "labsupport-server-broken"]
+
+
+def test_an_app_hanging_at_start_up_times_out():
+    @asynccontextmanager
+    async def lifespan(app):
+        await asyncio.sleep(3600)
+        yield
+
+    with pytest.raises(ServerError, match="did not finish starting within 0.3 s"):
+        serve(FastAPI(lifespan=lifespan), name="slow-start", startup_timeout=0.3)
+    assert running_servers() == []
+
+
+def test_a_hung_endpoint_times_out_naming_server_and_path():
+    server = serve(make_app(), name="stuck", timeout=0.3)
+    with pytest.raises(httpx.ReadTimeout, match=r"server 'stuck' did not answer GET /hang within 0.3 s"):
+        server.client.get("/hang")
+    server.stop()  # the in-flight request does not block stopping
+    assert not server.running
+
+
+def test_a_crashing_endpoint_gives_500_and_is_logged_on_the_server():
+    server = serve(make_app(), name="crashy")
+    response = server.client.get("/crash")
+    assert response.status_code == 500
+    assert any("bug in the endpoint" in entry for entry in server.log)
+
+
+@pytest.mark.parametrize(("app", "name", "error"), [(42, "x", TypeError), (make_app(), "", ValueError)])
+def test_bad_arguments_are_plain_errors(app, name, error):
+    with pytest.raises(error):
+        serve(app, name=name)
+
+
+def _listening_addresses_of_this_process() -> list[str]:
+    """(address, port) of every listening TCP socket this process owns, read from /proc."""
+    inodes = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = fd.readlink().name
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
+    for table, width in (("tcp", 8), ("tcp6", 32)):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and inode in inodes:  # 0A = LISTEN
+                hex_address, hex_port = local.split(":")
+                if width == 8:
+                    address = socket.inet_ntop(socket.AF_INET, bytes.fromhex(hex_address)[::-1])
+                else:
+                    words = bytes.fromhex(hex_address)
+                    address = socket.inet_ntop(
+                        socket.AF_INET6, b"".join(words[i : i + 4][::-1] for i in range(0, 16, 4))
+                    )
+                found.append(f"{address}:{int(hex_port, 16)}")
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/net")
+def test_nothing_listens_beyond_loopback_while_servers_run():
+    from labsupport.apps.bookshop import create_app
+
+    servers = [serve(make_app(), name="a"), serve(make_app(), name="b"), serve(create_app(), name="shop")]
+    listening = _listening_addresses_of_this_process()
+    assert {f"127.0.0.1:{s.port}" for s in servers} <= set(listening)
+    assert all(address.startswith("127.0.0.1:") for address in listening), listening
