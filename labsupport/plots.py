@@ -1,0 +1,189 @@
+"""The few plot shapes the lessons use, in one consistent style.
+
+Introduced in 00-start-here. Each function draws a new figure and returns it, so a notebook
+cell reads ``fig = bar_chart(...)``: Jupyter shows the figure once at the end of the cell and
+no ``<Axes ...>`` text is left behind. The style is applied per figure (``plt.rc_context``);
+importing this module changes no global matplotlib setting, and nothing here calls
+``plt.show()``.
+"""
+
+from __future__ import annotations
+
+import functools
+import reprlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from cycler import cycler
+from matplotlib.figure import Figure
+
+__all__ = ["PALETTE", "bar_chart", "stacked_bar", "line_chart"]
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies and in greyscale.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+FIGSIZE = (7.0, 3.5)
+STYLE = {
+    "figure.figsize": FIGSIZE,
+    "figure.dpi": 100,
+    "font.size": 10,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.prop_cycle": cycler(color=PALETTE),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.alpha": 0.35,
+    "legend.frameon": False,
+    "figure.constrained_layout.use": True,  # fits titles, labels and outside legends
+}
+_DARK = {"#0072B2", "#009E73", "#D55E00", "#000000"}  # take white text
+
+F = TypeVar("F", bound=Callable[..., Figure])
+
+
+def _styled(draw: F) -> F:
+    """Draw inside the lab's style, leaving matplotlib's global settings untouched."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
+        with plt.rc_context(STYLE):
+            return draw(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _numbers(values: Any, what: str) -> np.ndarray:
+    shown = reprlib.repr(values)  # a long list would flood the error message
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be numbers, got {shown}") from None
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{what} must be a non-empty list of numbers, got {shown}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} must be finite numbers (no NaN or infinity), got {shown}")
+    return array
+
+
+def _label(value: float) -> str:
+    # 1,612 / 40.2 / 1.23 / 0.05: whole numbers from 100 up, else three significant digits.
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+@_styled
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    ylabel: str,
+    xlabel: str | None = None,
+    logy: bool = False,
+) -> Figure:
+    """One vertical bar per label, each with its value written on top.
+
+    For comparisons of a handful of variants (keep-alive vs new connection, 0/1/3 indexes).
+    """
+    labels = [str(label) for label in labels]
+    heights = _numbers(values, "values")
+    if len(labels) != len(heights):
+        raise ValueError(
+            f"got {len(labels)} labels but {len(heights)} values; give one value per label"
+        )
+    if logy and np.any(heights <= 0):
+        raise ValueError("a log scale needs values above 0; use logy=False")
+    fig, ax = plt.subplots()
+    bars = ax.bar(labels, heights, color=[PALETTE[i % len(PALETTE)] for i in range(len(labels))])
+    ax.bar_label(bars, labels=[_label(h) for h in heights], padding=2)
+    if logy:
+        ax.set_yscale("log")
+    ax.grid(axis="x", visible=False)
+    ax.set(title=title, ylabel=ylabel)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.margins(y=0.12)  # room for the value labels above the tallest bar
+    return fig
+
+
+@_styled
+def stacked_bar(parts: Mapping[str, float], *, title: str, unit: str = "ms") -> Figure:
+    """One horizontal bar split into parts, to show where time went.
+
+    Introduced in 00-start-here: ``{"network": 0.4, "framework": 0.3, "logic": 0.1,
+    "database": 1.2}``. Parts appear left to right in the order given; wide enough segments
+    carry their value, and the legend always does.
+    """
+    if not isinstance(parts, Mapping) or not parts:
+        raise ValueError("parts must be a non-empty dict of {name: amount}")
+    widths = _numbers(list(parts.values()), "the amounts in parts")
+    if np.any(widths < 0):
+        raise ValueError("amounts in parts cannot be negative")
+    total = float(widths.sum())
+    if total == 0:
+        raise ValueError("amounts in parts add up to 0; there is nothing to show")
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 2.6))
+    left = 0.0
+    for i, (name, width) in enumerate(zip(parts, widths)):
+        color = PALETTE[i % len(PALETTE)]
+        ax.barh(0, width, left=left, color=color, label=f"{name} ({_label(width)} {unit})")
+        if width / total >= 0.08:  # narrower segments have no room for text
+            text_color = "white" if color in _DARK else "black"
+            ax.text(left + width / 2, 0, _label(width), ha="center", va="center", color=text_color)
+        left += width
+    ax.text(total, 0, f"  {_label(total)} {unit} total", ha="left", va="center")
+    ax.set_xlim(0, total * 1.25)  # room for the total
+    ax.set_yticks([])
+    ax.grid(axis="y", visible=False)
+    ax.spines["left"].set_visible(False)
+    ax.set(title=title, xlabel=f"time ({unit})")
+    legend_columns = min(len(parts), 4)
+    fig.legend(loc="outside lower center", ncols=legend_columns, handlelength=1, columnspacing=1)
+    return fig
+
+
+@_styled
+def line_chart(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    *,
+    title: str,
+    hue: str | None = None,
+    logx: bool = False,
+    logy: bool = False,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> Figure:
+    """One line per value of ``hue`` (or a single line), points marked, sorted by ``x``.
+
+    Made for `labsupport.measure.sweep` frames: ``line_chart(df, "size", "median_s",
+    hue="label", logx=True, logy=True, ...)`` (07-indexing). Labels default to column names.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"line_chart() needs a pandas DataFrame, not {type(df).__name__}")
+    if df.empty:
+        raise ValueError("the DataFrame is empty; there is nothing to plot")
+    missing = [c for c in (x, y, hue) if c is not None and c not in df.columns]
+    if missing:
+        raise ValueError(f"no column(s) {missing} in the DataFrame; it has {list(df.columns)}")
+    for column, log in ((x, logx), (y, logy)):
+        values = _numbers(df[column].to_numpy(), f"column {column!r}")
+        if log and np.any(values <= 0):
+            raise ValueError(f"a log scale needs values above 0 in column {column!r}")
+    fig, ax = plt.subplots()
+    groups = df.groupby(hue, sort=False) if hue is not None else [(None, df)]
+    for name, group in groups:
+        group = group.sort_values(x)
+        ax.plot(group[x], group[y], marker="o", label=None if hue is None else str(name))
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel or x, ylabel=ylabel or y)
+    if hue is not None:
+        ax.legend(title=hue)
+    return fig

@@ -1,0 +1,180 @@
+"""Tests for labsupport.databases: fresh SQLite per call, mongomock, fakeredis, and the switches."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import types
+from pathlib import Path
+
+import fakeredis
+import mongomock
+import pymongo
+import pytest
+import redis
+import sqlalchemy as sa
+
+from labsupport import databases, schema
+from labsupport.databases import mongo_client, redis_client, sql_engine
+
+
+@pytest.fixture(autouse=True)
+def embedded_defaults(monkeypatch):
+    """Run every test against the defaults, whatever the surrounding environment switches on."""
+    for name in ("LAB_DATABASE_URL", "LAB_DATABASE", "LAB_MONGO_URL", "LAB_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def sqlite_path(engine: sa.Engine) -> Path:
+    return Path(engine.url.database)
+
+
+def test_sql_engine_enforces_foreign_keys():
+    engine = sql_engine()
+    schema.create_tables(engine)
+    with pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"):
+        with engine.begin() as conn:
+            orphan = {"id": 1, "customer_id": 99, "ordered_on": "2024-01-01", "status": "paid"}
+            conn.execute(schema.orders.insert().values(orphan))
+    engine.dispose()
+
+
+def test_each_sql_engine_is_a_separate_empty_file():
+    first, second = sql_engine(), sql_engine()
+    assert sqlite_path(first) != sqlite_path(second)
+    assert sqlite_path(first).parent != sqlite_path(second).parent
+    schema.create_tables(first)
+    assert set(sa.inspect(first).get_table_names()) == set(schema.metadata.tables)
+    assert sa.inspect(second).get_table_names() == []
+    first.dispose()
+    second.dispose()
+
+
+def test_sql_engine_directory_goes_away_with_the_engine():
+    engine = sql_engine()
+    schema.create_tables(engine)
+    directory = sqlite_path(engine).parent
+    assert directory.is_dir()
+    engine.dispose()
+    del engine
+    gc.collect()
+    assert not directory.exists()
+
+
+def test_sql_engine_echo_is_passed_on():
+    engine = sql_engine(echo=True)
+    assert engine.echo is True
+    engine.dispose()
+
+
+def test_database_url_switch_uses_that_database_with_foreign_keys(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'chosen.db'}"
+    monkeypatch.setenv("LAB_DATABASE_URL", url)
+    engine = sql_engine()
+    assert str(engine.url) == url
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_database_url_wins_over_postgres_switch(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'chosen.db'}"
+    monkeypatch.setenv("LAB_DATABASE_URL", url)
+    monkeypatch.setenv("LAB_DATABASE", "postgres")
+    engine = sql_engine()
+    assert str(engine.url) == url
+    engine.dispose()
+
+
+@pytest.fixture
+def no_postgres_yet():
+    databases._postgres_server.cache_clear()
+    yield
+    databases._postgres_server.cache_clear()
+
+
+def test_postgres_switch_without_pgserver_says_what_to_install(monkeypatch, no_postgres_yet):
+    monkeypatch.setenv("LAB_DATABASE", "postgres")
+    monkeypatch.setitem(sys.modules, "pgserver", None)  # makes `import pgserver` fail
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[postgres\]"'):
+        sql_engine()
+
+
+class FakePostgresServer:
+    """Stands in for pgserver's server: records commands, builds URLs like pgserver does."""
+
+    def __init__(self) -> None:
+        self.commands: list[str] = []
+
+    def psql(self, command: str) -> str:
+        self.commands.append(command)
+        return ""
+
+    def get_uri(self, database: str) -> str:
+        return f"postgresql://postgres:@/{database}?host=/tmp/socket-dir"
+
+
+def test_postgres_switch_starts_one_server_and_a_new_database_per_call(
+    monkeypatch, no_postgres_yet
+):
+    started = []
+
+    def get_server(pgdata: str, cleanup_mode: str) -> FakePostgresServer:
+        started.append(cleanup_mode)
+        return FakePostgresServer()
+
+    monkeypatch.setitem(sys.modules, "pgserver", types.SimpleNamespace(get_server=get_server))
+    first, second = (sa.make_url(databases._new_postgres_database()) for _ in range(2))
+    assert started == ["delete"]  # one server per process, its data removed at exit
+    assert first.drivername == "postgresql+psycopg"
+    assert first.query == {"host": "/tmp/socket-dir"}
+    assert first.database != second.database
+    server = databases._postgres_server()
+    assert server.commands == [f"CREATE DATABASE {url.database};" for url in (first, second)]
+
+
+def test_mongo_client_defaults_to_an_empty_mongomock():
+    client = mongo_client()
+    assert isinstance(client, mongomock.MongoClient)
+    books = client.shop.books
+    books.insert_many([{"title": "A", "stock": 1}, {"title": "B", "stock": 0}])
+    books.update_one({"title": "A"}, {"$inc": {"stock": 2}})
+    books.create_index("title")
+    assert books.find_one({"title": "A"}, {"_id": 0}) == {"title": "A", "stock": 3}
+    in_stock = list(books.aggregate([{"$match": {"stock": {"$gt": 0}}}, {"$count": "n"}]))
+    assert in_stock == [{"n": 1}]
+    assert mongo_client().shop.books.count_documents({}) == 0  # a new client starts empty
+
+
+def test_mongo_url_switch_gives_pymongo_with_short_timeouts(monkeypatch):
+    monkeypatch.setenv("LAB_MONGO_URL", "mongodb://127.0.0.1:1/?connect=false")
+    client = mongo_client()
+    try:
+        assert isinstance(client, pymongo.MongoClient)
+        assert client.options.server_selection_timeout == 2
+        assert client.options.pool_options.connect_timeout == 2
+        assert client.options.pool_options.socket_timeout == 10
+    finally:
+        client.close()
+
+
+def test_redis_client_defaults_to_an_empty_fakeredis_returning_str():
+    client = redis_client()
+    assert isinstance(client, fakeredis.FakeRedis)
+    client.set("greeting", "hello", ex=60)
+    assert client.get("greeting") == "hello"
+    assert redis_client().get("greeting") is None  # a new client starts empty
+
+
+def test_redis_url_switch_gives_redis_with_timeouts(monkeypatch):
+    monkeypatch.setenv("LAB_REDIS_URL", "redis://127.0.0.1:1/0")
+    client = redis_client()  # connects lazily: nothing is contacted here
+    try:
+        assert type(client) is redis.Redis
+        kwargs = client.connection_pool.connection_kwargs
+        assert (kwargs["host"], kwargs["port"]) == ("127.0.0.1", 1)
+        assert kwargs["socket_timeout"] == 2
+        assert kwargs["socket_connect_timeout"] == 2
+        assert kwargs["decode_responses"] is True
+    finally:
+        client.close()

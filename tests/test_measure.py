@@ -1,0 +1,221 @@
+"""Tests for labsupport.measure: timing with a fake clock, sweeps, and the query counter."""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from labsupport import schema
+from labsupport.databases import sql_engine
+from labsupport.measure import QueryCounter, Timing, count_queries, measure, sweep, throughput
+
+
+class FakeClock:
+    """Stands in for time.perf_counter; `work(seconds)` is a call that takes that long."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.calls = 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def work(self, seconds: float) -> None:
+        self.calls += 1
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr(time, "perf_counter", fake)
+    return fake
+
+
+@pytest.fixture
+def gc_enabled():
+    was_enabled = gc.isenabled()
+    gc.enable()
+    yield
+    if not was_enabled:
+        gc.disable()
+
+
+def test_measure_takes_the_median_of_the_samples(clock):
+    durations = iter([99.0, 0.003, 0.001, 0.002, 0.010, 0.002])  # the first is the warm-up
+    timing = measure(lambda: clock.work(next(durations)), repeat=5, warmup=1)
+    assert timing.n == 5
+    assert timing.samples == pytest.approx((0.003, 0.001, 0.002, 0.010, 0.002))
+    assert timing.median == pytest.approx(0.002)
+    assert timing.spread == pytest.approx(0.003 - 0.002)  # Q3 - Q1; the 10 ms outlier hardly counts
+
+
+def test_measure_divides_each_sample_by_number(clock):
+    timing = measure(lambda: clock.work(0.5e-6), repeat=3, warmup=2, number=1000)
+    assert clock.calls == 2 + 3 * 1000
+    assert timing.median == pytest.approx(0.5e-6)
+    assert timing.us == pytest.approx(0.5)
+
+
+def test_measure_pauses_gc_only_while_sampling(gc_enabled):
+    seen = []
+    measure(lambda: seen.append(gc.isenabled()), repeat=2, warmup=1)
+    assert seen == [True, False, False]
+    assert gc.isenabled()
+
+
+def test_measure_restores_gc_when_fn_raises(gc_enabled):
+    def failing() -> None:
+        if not gc.isenabled():  # only inside the timed part
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        measure(failing)
+    assert gc.isenabled()
+
+
+def test_measure_leaves_gc_off_if_it_was_off(gc_enabled):
+    gc.disable()
+    measure(lambda: None, repeat=2)
+    assert not gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"repeat": 0}, "repeat must be a whole number >= 1"),
+        ({"repeat": 2.5}, "repeat must be a whole number >= 1"),
+        ({"repeat": True}, "repeat must be a whole number >= 1"),
+        ({"warmup": -1}, "warmup must be a whole number >= 0"),
+        ({"number": 0}, "number must be a whole number >= 1"),
+    ],
+)
+def test_measure_refuses_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        measure(lambda: None, **kwargs)
+
+
+def test_measure_needs_a_function():
+    with pytest.raises(TypeError, match="needs a function to call"):
+        measure(42)
+
+
+@pytest.mark.parametrize(
+    ("samples", "text"),
+    [
+        ([0.00118, 0.00123, 0.00128], "1.23 ms ± 0.05 ms (median of 3)"),
+        ([2.5], "2.50 s ± 0.00 s (median of 1)"),
+        ([12.5e-6, 12.5e-6, 12.5e-6], "12.5 µs ± 0.0 µs (median of 3)"),
+        ([0.1234, 0.1234, 0.1234], "123 ms ± 0 ms (median of 3)"),
+        ([80e-9], "80.0 ns ± 0.0 ns (median of 1)"),
+        ([0.0], "0.00 ns ± 0.00 ns (median of 1)"),
+    ],
+)
+def test_timing_prints_in_a_readable_unit(samples, text):
+    timing = Timing.from_samples(samples)
+    assert str(timing) == text
+    assert repr(timing) == f"Timing({text})"
+
+
+def test_timing_spread_is_the_interquartile_range():
+    timing = Timing.from_samples([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert (timing.median, timing.spread, timing.n) == (3.0, 2.0, 5)
+    assert timing.ms == 3000.0
+    assert timing.per_second == pytest.approx(1 / 3)
+    assert Timing.from_samples([0.0]).per_second == float("inf")
+
+
+def test_timing_needs_a_sample():
+    with pytest.raises(ValueError, match="at least one sample"):
+        Timing.from_samples([])
+
+
+def test_sweep_gives_one_row_per_size_and_times_only_fn(clock):
+    built = []
+
+    def setup(size: int) -> list[int]:
+        built.append(size)
+        clock.work(1.0)  # slow, but not timed
+        return list(range(size))
+
+    df = sweep(lambda data: clock.work(len(data) * 1e-6), [10, 100, 1000], setup=setup, repeat=3)
+    assert built == [10, 100, 1000]
+    assert list(df.columns) == ["size", "median_s", "spread_s", "n"]
+    assert df["size"].tolist() == [10, 100, 1000]
+    assert df["median_s"].tolist() == pytest.approx([1e-5, 1e-4, 1e-3])
+    assert df["n"].tolist() == [3, 3, 3]
+
+
+def test_sweep_passes_the_size_without_setup_and_labels_rows(clock):
+    scan = sweep(lambda n: clock.work(n * 1e-3), [1, 2], repeat=1, warmup=0, label="scan")
+    index = sweep(lambda n: clock.work(1e-3), [1, 2], repeat=1, warmup=0, label="index")
+    both = pd.concat([scan, index], ignore_index=True)
+    assert both["label"].tolist() == ["scan", "scan", "index", "index"]
+    assert both["median_s"].tolist() == pytest.approx([1e-3, 2e-3, 1e-3, 1e-3])
+
+
+def test_sweep_refuses_bad_input():
+    with pytest.raises(ValueError, match="at least one size"):
+        sweep(lambda n: None, [])
+    with pytest.raises(TypeError, match="needs functions"):
+        sweep("not a function", [1])
+    with pytest.raises(TypeError, match="needs functions"):
+        sweep(lambda n: None, [1], setup=5)
+    with pytest.raises(ValueError, match="repeat must be"):
+        sweep(lambda n: None, [1], repeat=0)
+
+
+def test_throughput_is_calls_per_second(clock):
+    assert throughput(lambda: clock.work(0.002), n=10, repeat=3) == pytest.approx(500)
+
+
+@pytest.fixture
+def engine():
+    engine = sql_engine()
+    schema.create_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_count_queries_counts_statements_and_executemany_once(engine):
+    rows = [(i, f"c{i}", f"c{i}@example.com", "Lyon") for i in range(1, 101)]
+    with count_queries(engine) as queries:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO customers VALUES (?, ?, ?, ?)", rows)
+            conn.execute(sa.select(schema.customers).where(schema.customers.c.id == 1)).all()
+            conn.execute(sa.select(sa.func.count()).select_from(schema.customers)).scalar()
+    assert queries.count == 3
+    assert queries.statements[0].startswith("INSERT INTO customers")
+    assert "FROM customers" in queries.statements[1]
+    assert repr(queries) == "QueryCounter(count=3)"
+
+
+def test_count_queries_stops_listening_after_the_block(engine):
+    with count_queries(engine) as queries:
+        pass
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1").scalar()
+    assert queries.count == 0
+
+
+def test_count_queries_removes_its_listener_when_the_block_raises(engine):
+    with pytest.raises(RuntimeError):
+        with count_queries(engine) as queries:
+            raise RuntimeError("boom")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1").scalar()
+    assert queries.count == 0
+
+
+def test_count_queries_needs_an_engine():
+    with pytest.raises(TypeError, match="needs a SQLAlchemy Engine"):
+        with count_queries("sqlite://"):
+            pass
+
+
+def test_query_counter_starts_empty():
+    assert QueryCounter().count == 0

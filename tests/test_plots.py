@@ -1,0 +1,166 @@
+"""Tests for labsupport.plots (Agg backend): shapes, labels, scales, style isolation, bad input."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from labsupport import plots
+from labsupport.plots import PALETTE, bar_chart, line_chart, stacked_bar
+
+
+@pytest.fixture(autouse=True)
+def no_show_and_no_leftover_figures(monkeypatch):
+    def show(*args, **kwargs):
+        raise AssertionError("plots must leave showing to Jupyter, not call plt.show()")
+
+    monkeypatch.setattr(plt, "show", show)
+    before = set(plt.get_fignums())
+    yield
+    for number in set(plt.get_fignums()) - before:
+        plt.close(number)
+
+
+@pytest.fixture
+def sweep_frame() -> pd.DataFrame:
+    sizes = [1_000, 10_000, 100_000]
+    scan = pd.DataFrame({"size": sizes, "median_s": [1e-4, 1e-3, 1e-2], "label": "scan"})
+    index = pd.DataFrame({"size": sizes[::-1], "median_s": [3e-5, 2e-5, 1e-5], "label": "index"})
+    return pd.concat([scan, index], ignore_index=True)
+
+
+def test_bar_chart_draws_one_labelled_bar_per_value():
+    before = len(plt.get_fignums())
+    labels = ["keep-alive", "new connection"]
+    fig = bar_chart(labels, [1612.4, 1050], title="Requests", ylabel="req/s")
+    assert isinstance(fig, Figure)
+    assert len(plt.get_fignums()) == before + 1  # registered with pyplot, so Jupyter shows it
+    (ax,) = fig.axes
+    bars = ax.containers[0]
+    assert [bar.get_height() for bar in bars] == [1612.4, 1050]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["keep-alive", "new connection"]
+    assert [t.get_text() for t in ax.texts] == ["1,612", "1,050"]
+    assert (ax.get_title(), ax.get_ylabel(), ax.get_yscale()) == ("Requests", "req/s", "linear")
+    assert mpl.colors.to_hex(bars[0].get_facecolor()) == PALETTE[0].lower()
+    plt.close(fig)
+
+
+def test_bar_chart_log_scale_and_xlabel():
+    fig = bar_chart(["a", "b", "c"], [0.5, 5, 50], title="t", ylabel="ms", xlabel="x", logy=True)
+    ax = fig.axes[0]
+    assert (ax.get_yscale(), ax.get_xlabel()) == ("log", "x")
+    assert [t.get_text() for t in ax.texts] == ["0.5", "5", "50"]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("labels", "values", "kwargs", "message"),
+    [
+        (["a", "b"], [1], {}, "2 labels but 1 values"),
+        ([], [], {}, "non-empty list of numbers"),
+        (["a"], ["fast"], {}, "values must be numbers"),
+        (["a"], [float("nan")], {}, "finite numbers"),
+        (["a", "b"], [0, 1], {"logy": True}, "log scale needs values above 0"),
+    ],
+)
+def test_bar_chart_refuses_bad_input(labels, values, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        bar_chart(labels, values, title="t", ylabel="y", **kwargs)
+
+
+def test_stacked_bar_shows_where_the_time_went():
+    parts = {"network": 0.42, "framework": 0.31, "logic": 0.05, "database": 1.23}
+    fig = stacked_bar(parts, title="GET /books/1")
+    ax = fig.axes[0]
+    segments = ax.patches
+    assert [s.get_width() for s in segments] == pytest.approx(list(parts.values()))
+    assert [s.get_x() for s in segments] == pytest.approx([0, 0.42, 0.73, 0.78])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "network (0.42 ms)",
+        "framework (0.31 ms)",
+        "logic (0.05 ms)",
+        "database (1.23 ms)",
+    ]
+    texts = [t.get_text() for t in ax.texts]
+    assert "0.05" not in texts  # too narrow to carry its value: the legend has it
+    assert "1.23" in texts and texts[-1].strip() == "2.01 ms total"
+    assert (ax.get_title(), ax.get_xlabel()) == ("GET /books/1", "time (ms)")
+    plt.close(fig)
+
+
+def test_stacked_bar_unit():
+    fig = stacked_bar({"sql": 120, "render": 30}, title="t", unit="µs")
+    assert fig.axes[0].get_xlabel() == "time (µs)"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ({}, "non-empty dict"),
+        ([("a", 1)], "non-empty dict"),
+        ({"a": -1, "b": 2}, "cannot be negative"),
+        ({"a": 0, "b": 0}, "add up to 0"),
+        ({"a": "slow"}, "must be numbers"),
+    ],
+)
+def test_stacked_bar_refuses_bad_input(parts, message):
+    with pytest.raises(ValueError, match=message):
+        stacked_bar(parts, title="t")
+
+
+def test_line_chart_draws_one_line_per_hue_value_sorted_by_x(sweep_frame):
+    fig = line_chart(sweep_frame, "size", "median_s", hue="label", title="Scan vs index")
+    ax = fig.axes[0]
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["scan", "index"]
+    assert list(lines[1].get_xdata()) == [1_000, 10_000, 100_000]
+    assert list(lines[1].get_ydata()) == [1e-5, 2e-5, 3e-5]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["scan", "index"]
+    assert ax.get_title() == "Scan vs index"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("size", "median_s")  # the column names
+    assert (ax.get_xscale(), ax.get_yscale()) == ("linear", "linear")
+    plt.close(fig)
+
+
+def test_line_chart_single_line_with_log_axes_and_labels(sweep_frame):
+    scan = sweep_frame[sweep_frame["label"] == "scan"]
+    fig = line_chart(
+        scan, "size", "median_s", logx=True, logy=True, title="t", xlabel="rows", ylabel="seconds"
+    )
+    ax = fig.axes[0]
+    assert len(ax.get_lines()) == 1 and ax.get_legend() is None
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("rows", "seconds")
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "message"),
+    [
+        (pd.DataFrame({"size": [], "median_s": []}), {}, "empty"),
+        ({"size": [1], "median_s": [1]}, {}, "needs a pandas DataFrame"),
+        (pd.DataFrame({"size": [1]}), {}, r"no column\(s\) \['median_s'\]"),
+        (pd.DataFrame({"size": [1], "median_s": [1]}), {"hue": "label"}, r"\['label'\]"),
+        (pd.DataFrame({"size": [0, 1], "median_s": [1, 2]}), {"logx": True}, "log scale needs"),
+        (pd.DataFrame({"size": [1, 2], "median_s": [0, 2]}), {"logy": True}, "column 'median_s'"),
+        (pd.DataFrame({"size": ["a"], "median_s": [1]}), {}, "must be numbers"),
+    ],
+)
+def test_line_chart_refuses_bad_input(frame, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        line_chart(frame, "size", "median_s", title="t", **kwargs)
+
+
+def test_style_is_applied_per_figure_and_global_settings_stay_untouched():
+    before = dict(mpl.rcParams)
+    fig = line_chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]}), "x", "y", title="t")
+    assert dict(mpl.rcParams) == before
+    ax = fig.axes[0]
+    assert mpl.colors.to_hex(ax.get_lines()[0].get_color()) == PALETTE[0].lower()
+    assert not ax.spines["top"].get_visible()
+    assert tuple(fig.get_size_inches()) == plots.FIGSIZE
+    plt.close(fig)
