@@ -1,0 +1,139 @@
+"""Tests for labsupport.doctor: the report, a missing package, a bad switch."""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+import labsupport
+from labsupport import doctor
+
+_SWITCHES = ("LAB_DATABASE", "LAB_DATABASE_URL", "LAB_MONGO_URL", "LAB_REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def lab(tmp_path, monkeypatch):
+    """Default switches and a notebooks folder with one notebook (the real one may be empty)."""
+    for name in _SWITCHES:
+        monkeypatch.delenv(name, raising=False)
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    (notebooks / "00-start-here.ipynb").write_text("{}", encoding="utf-8")
+    monkeypatch.setattr(doctor, "_notebooks_dir", lambda: notebooks)
+    return notebooks
+
+
+def _without(missing: str):
+    def version(name: str) -> str | None:
+        if name == missing:
+            return None
+        return metadata.version(name)
+
+    return version
+
+
+def test_report_is_all_ok_here(capsys):
+    assert doctor.main([]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("ok: Python 3.")
+    for name in ("fastapi", "uvicorn", "httpx", "sqlalchemy", "pymongo", "mongomock", "pandas"):
+        assert f"ok: {name} {metadata.version(name)}" in lines
+    assert any(line.startswith("ok: SQLite library 3.") for line in lines)
+    assert "ok: can listen on 127.0.0.1 (the lab's servers run there)" in lines
+    assert "ok: SQL database: SQLite in a temporary file (default)" in lines
+    assert "ok: MongoDB: mongomock, in memory (default)" in lines
+    assert "ok: Redis: fakeredis, in memory (default)" in lines
+    assert any(line.startswith("ok: 1 notebook in ") for line in lines)
+    assert "problem" not in out
+    assert lines[-1].startswith("All good")
+
+
+def test_missing_package_is_a_problem_with_a_fix(monkeypatch, capsys):
+    monkeypatch.setattr(doctor, "_distribution_version", _without("mongomock"))
+    assert doctor.main([]) == 1
+    out = capsys.readouterr().out
+    assert "problem: mongomock is not installed — fix: pip install -e ." in out
+    assert out.splitlines()[-1] == "1 problem(s) found."
+
+
+def test_missing_optional_package_is_only_a_note(monkeypatch, capsys):
+    monkeypatch.setattr(doctor, "_distribution_version", _without("nbval"))
+    assert doctor.main([]) == 0
+    assert "ok: nbval is not installed (only needed to run the tests" in capsys.readouterr().out
+
+
+def test_invalid_database_switch_is_a_problem_not_a_traceback(monkeypatch, capsys):
+    monkeypatch.setenv("LAB_DATABASE", "mysql")
+    assert doctor.main([]) == 1
+    captured = capsys.readouterr()
+    assert (
+        "problem: real-server switches: LAB_DATABASE must be 'sqlite' or 'postgres', not 'mysql'"
+        " — fix: set LAB_DATABASE to sqlite or postgres, or unset it"
+    ) in captured.out
+    assert "Traceback" not in captured.out + captured.err
+
+
+def test_switches_show_urls_without_passwords(monkeypatch, capsys):
+    monkeypatch.setenv("LAB_DATABASE_URL", "postgresql+psycopg://lab:s3cret@db.example:5432/lab")
+    monkeypatch.setenv("LAB_MONGO_URL", "mongodb://127.0.0.1:27017")
+    monkeypatch.setenv("LAB_REDIS_URL", "redis://:hunter2@127.0.0.1:6379/0")
+    doctor.main([])
+    out = capsys.readouterr().out
+    assert "s3cret" not in out and "hunter2" not in out
+    assert "SQL database: LAB_DATABASE_URL=postgresql+psycopg://lab:***@db.example:5432/lab" in out
+    assert "MongoDB: LAB_MONGO_URL=mongodb://127.0.0.1:27017 (not contacted)" in out
+    assert "Redis: LAB_REDIS_URL=redis://:***@127.0.0.1:6379/0 (not contacted)" in out
+
+
+def test_switch_without_its_extra_is_a_problem(monkeypatch, capsys):
+    monkeypatch.setenv("LAB_DATABASE", "postgres")
+    monkeypatch.setattr(doctor, "_distribution_version", _without("pgserver"))
+    assert doctor.main([]) == 1
+    out = capsys.readouterr().out
+    assert "ok: SQL database: a throwaway PostgreSQL (LAB_DATABASE=postgres)" in out
+    assert (
+        "problem: SQL database: the pgserver package is not installed"
+        " — fix: pip install -e '.[postgres]'"
+    ) in out
+
+
+def test_socket_failure_is_a_problem(monkeypatch, capsys):
+    class NoSocket:
+        def __init__(self, *args):
+            raise PermissionError("Operation not permitted")
+
+    monkeypatch.setattr(doctor.socket, "socket", NoSocket)
+    assert doctor.main([]) == 1
+    out = capsys.readouterr().out
+    assert "problem: cannot listen on 127.0.0.1 (Operation not permitted)" in out
+
+
+def test_old_python_is_a_problem(monkeypatch, capsys):
+    monkeypatch.setattr(doctor, "_MIN_PYTHON", (99, 0))
+    assert doctor.main([]) == 1
+    assert "fix: use Python 99.0 or newer" in capsys.readouterr().out
+
+
+def test_notebooks_missing_or_empty(lab, monkeypatch, capsys):
+    (lab / "00-start-here.ipynb").unlink()
+    assert doctor.main([]) == 1
+    assert f"problem: no notebooks in {lab} — fix:" in capsys.readouterr().out
+    monkeypatch.setattr(doctor, "_notebooks_dir", lambda: lab / "missing")
+    assert doctor.main([]) == 1
+    assert "problem: no notebooks folder at" in capsys.readouterr().out
+
+
+def test_notebooks_folder_is_anchored_to_the_package(monkeypatch):
+    monkeypatch.undo()  # the real lookup, not the fixture's
+    repo = Path(labsupport.__file__).resolve().parent.parent
+    assert doctor._notebooks_dir() == repo / "notebooks"
+
+
+def test_help_exits_cleanly(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        doctor.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "Starts nothing, writes nothing." in capsys.readouterr().out
