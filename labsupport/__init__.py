@@ -39,6 +39,7 @@ _EXPORTS = {
     "count_queries": "measure",
     "bar_chart": "plots",
     "stacked_bar": "plots",
+    "stacked_bars": "plots",
     "line_chart": "plots",
     "RequestTrace": "tracing",
     "trace_request": "tracing",

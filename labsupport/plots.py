@@ -20,7 +20,7 @@ import pandas as pd
 from cycler import cycler
 from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "bar_chart", "stacked_bar", "line_chart"]
+__all__ = ["PALETTE", "bar_chart", "stacked_bar", "stacked_bars", "line_chart"]
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies and in greyscale.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -142,6 +142,48 @@ def stacked_bar(parts: Mapping[str, float], *, title: str, unit: str = "ms") -> 
     ax.set(title=title, xlabel=f"time ({unit})")
     legend_columns = min(len(parts), 4)
     fig.legend(loc="outside lower center", ncols=legend_columns, handlelength=1, columnspacing=1)
+    return fig
+
+
+@_styled
+def stacked_bars(
+    bars: Mapping[str, Mapping[str, float]], *, title: str, unit: str = "ms", percent: bool = False
+) -> Figure:
+    """Several horizontal stacked bars, one per label, with the same parts in each.
+
+    Introduced in 00-start-here to compare where two requests spend their time. With
+    ``percent=True`` each bar shows shares of its own total, so a 1 ms request and a 30 ms
+    request can be compared side by side.
+    """
+    if not isinstance(bars, Mapping) or not bars:
+        raise ValueError("bars must be a non-empty dict of {label: {part: amount}}")
+    names = list(next(iter(bars.values())))
+    rows = []
+    for label, parts in bars.items():
+        if not isinstance(parts, Mapping) or list(parts) != names:
+            raise ValueError(f"every bar needs the same parts in the same order {names}; {label!r} differs")
+        widths = _numbers(list(parts.values()), f"the amounts of {label!r}")
+        if np.any(widths < 0) or widths.sum() == 0:
+            raise ValueError(f"the amounts of {label!r} must be ≥ 0 and not all 0")
+        rows.append(widths / widths.sum() * 100 if percent else widths)
+    shown_unit = "%" if percent else unit
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 1.6 + 0.7 * len(bars)))
+    labels = list(bars)
+    left = np.zeros(len(rows))
+    for i, name in enumerate(names):
+        widths = np.array([row[i] for row in rows])
+        color = PALETTE[i % len(PALETTE)]
+        ax.barh(labels, widths, left=left, color=color, label=name)
+        for y, (start, width) in enumerate(zip(left, widths)):
+            if width / (rows[y].sum()) >= 0.08:  # narrower segments have no room for text
+                text_color = "white" if color in _DARK else "black"
+                text = f"{_label(width)}%" if percent else _label(width)
+                ax.text(start + width / 2, y, text, ha="center", va="center", color=text_color)
+        left += widths
+    ax.invert_yaxis()  # first bar on top, as in the dict
+    ax.grid(axis="y", visible=False)
+    ax.set(title=title, xlabel="share of the time (%)" if percent else f"time ({shown_unit})")
+    fig.legend(loc="outside lower center", ncols=min(len(names), 5), handlelength=1, columnspacing=1)
     return fig
 
 

@@ -9,7 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from labsupport import plots
-from labsupport.plots import PALETTE, bar_chart, line_chart, stacked_bar
+from labsupport.plots import PALETTE, bar_chart, line_chart, stacked_bar, stacked_bars
 
 
 @pytest.fixture(autouse=True)
@@ -164,3 +164,34 @@ def test_style_is_applied_per_figure_and_global_settings_stay_untouched():
     assert not ax.spines["top"].get_visible()
     assert tuple(fig.get_size_inches()) == plots.FIGSIZE
     plt.close(fig)
+
+
+def test_stacked_bars_compares_requests_in_percent():
+    bars = {
+        "GET /api/books/1": {"network": 0.5, "database": 0.1},
+        "GET /api/reports/bestsellers": {"network": 0.5, "database": 29.5},
+    }
+    fig = stacked_bars(bars, title="where the time goes", percent=True)
+    ax = fig.axes[0]
+    widths = [patch.get_width() for patch in ax.patches]
+    # two parts × two bars; each bar sums to 100 %
+    assert len(widths) == 4
+    assert widths[0] + widths[2] == pytest.approx(100)
+    assert widths[1] + widths[3] == pytest.approx(100)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(bars)
+    assert ax.get_xlabel() == "share of the time (%)"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("bars", "message"),
+    [
+        ({}, "non-empty"),
+        ({"a": {"x": 1}, "b": {"y": 1}}, "same parts"),
+        ({"a": {"x": 0}}, "not all 0"),
+        ({"a": {"x": -1, "y": 2}}, "≥ 0"),
+    ],
+)
+def test_stacked_bars_refuses_bad_input(bars, message):
+    with pytest.raises(ValueError, match=message):
+        stacked_bars(bars, title="t")

@@ -1,0 +1,84 @@
+"""The notebooks themselves: list them, show the contents table, re-execute them with clean outputs.
+
+`contents()` is introduced in 00-start-here (its stored output is compared by CI, so a notebook
+added without re-running 00 fails the build). `main()` is `make notebooks`: it re-executes each
+notebook in a fresh kernel and stores outputs without the volatile metadata nbclient adds
+(timestamps), so a re-run changes the files only where an output really changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from IPython.display import Markdown
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
+
+__all__ = ["NOTEBOOKS_DIR", "notebook_paths", "notebook_title", "contents", "execute", "clean"]
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def notebook_paths(directory: Path | None = None) -> list[Path]:
+    """The lesson notebooks `NN-topic.ipynb`, in order."""
+    return sorted((directory or NOTEBOOKS_DIR).glob("[0-9][0-9]-*.ipynb"))
+
+
+def notebook_title(path: Path) -> str:
+    """The first Markdown heading of a notebook, without the `#`s and the "NN · " number."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for line in "".join(cell["source"]).splitlines():
+            if line.startswith("#"):
+                return re.sub(r"^\d\d\s*·\s*", "", line.lstrip("#").strip())
+    return path.stem
+
+
+def contents(directory: Path | None = None) -> Markdown:
+    """A Markdown table of every notebook with a link, read from the files themselves."""
+    rows = ["| # | Notebook | File |", "|---|---|---|"]
+    for path in notebook_paths(directory):
+        rows.append(f"| {path.name[:2]} | {notebook_title(path)} | [{path.name}]({path.name}) |")
+    return Markdown("\n".join(rows))
+
+
+def clean(nb: NotebookNode) -> NotebookNode:
+    """Drop what changes on every run without meaning anything: execution timestamps."""
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    return nb
+
+
+def execute(path: Path, *, timeout: int = 300) -> NotebookNode:
+    """Run a notebook top to bottom in a fresh kernel (cwd = its folder) and return it cleaned."""
+    # Imported here: only `make notebooks` needs them, and nbformat takes ~1.5 s to import.
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return clean(nb)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m labsupport notebooks [PATH ...]`: re-execute notebooks and store their outputs."""
+    parser = argparse.ArgumentParser(prog="python -m labsupport notebooks", description=main.__doc__)
+    parser.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: all)")
+    args = parser.parse_args(argv)
+    import nbformat
+
+    for path in args.paths or notebook_paths():
+        started = time.perf_counter()
+        nb = execute(path)
+        nbformat.write(nb, path)
+        print(f"{path.name}: executed in {time.perf_counter() - started:.1f} s")
+    return 0

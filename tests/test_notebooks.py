@@ -1,0 +1,90 @@
+"""The notebooks as a whole. nbval (configured in pyproject.toml) re-runs each one and compares
+every stored output; these tests check what nbval cannot: that stored outputs come from a clean
+`make notebooks` run, that the student build runs, and that notebooks survive being run twice in
+one kernel and side by side."""
+
+import asyncio
+import copy
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from labsupport.notebooks import NOTEBOOKS_DIR, contents, notebook_paths
+from labsupport.student import build_student
+
+NOTEBOOKS = notebook_paths()
+pytestmark = pytest.mark.timeout(300)
+
+
+def _client(nb, cwd) -> NotebookClient:
+    return NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+
+
+def _code_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def test_there_are_notebooks():
+    assert [p.name for p in NOTEBOOKS][:1] == ["00-start-here.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_outputs_come_from_a_clean_run(path):
+    nb = nbformat.read(path, as_version=4)
+    cells = _code_cells(nb)
+    assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1)), "run `make notebooks`"
+    for index, cell in enumerate(cells):
+        assert "execution" not in cell.metadata, f"cell {index}: timestamps left in metadata"
+        for output in cell.outputs:
+            assert output.output_type != "error", f"cell {index} stored an error"
+            assert output.get("name") != "stderr", f"cell {index} stored stderr: {output.get('text')!r}"
+            assert "<Figure" not in str(output.get("data", {}).get("text/plain", "")) or "image/png" in output.get("data", {})
+
+
+def test_contents_table_in_start_here_is_current():
+    nb = nbformat.read(NOTEBOOKS_DIR / "00-start-here.ipynb", as_version=4)
+    stored = [
+        output.data["text/markdown"]
+        for cell in _code_cells(nb)
+        if "contents()" in cell.source
+        for output in cell.outputs
+        if "text/markdown" in output.get("data", {})
+    ]
+    assert stored == [contents().data], "re-run 00-start-here (`make notebooks`) after adding a notebook"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_student_version_runs_top_to_bottom(path, tmp_path):
+    built = {p.name: p for p in build_student(dest=tmp_path)}
+    student = nbformat.read(built[path.name], as_version=4)
+    _client(student, tmp_path).execute()  # raises CellExecutionError on the first failing cell
+    teacher = nbformat.read(path, as_version=4)
+    code = [i for i, cell in enumerate(teacher.cells) if cell.cell_type == "code"]
+    for position, index in enumerate(code):
+        if "### BEGIN SOLUTION" not in teacher.cells[index].source:
+            continue
+        # The exercise's check is in the solution's cell or the next code cell.
+        shown = [student.cells[i] for i in code[position : position + 2]]
+        text = "\n".join(str(o.get("data", {}).get("text/plain", "")) for c in shown for o in c.outputs)
+        assert "not attempted yet" in text, f"cell {index}: the unanswered exercise does not say so"
+        assert "✔ passed" not in text, f"cell {index}: a placeholder answer passed its check"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_twice_in_one_kernel(path):
+    """What an instructor does in class: Run All, then Run All again."""
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = nb.cells + copy.deepcopy(nb.cells)
+    _client(nb, path.parent).execute()
+
+
+def test_two_notebooks_run_at_once():
+    """Two kernels (two students, or two tabs) running notebooks side by side on one machine."""
+    pair = (NOTEBOOKS * 2)[:2] if len(NOTEBOOKS) < 2 else NOTEBOOKS[:2]
+
+    async def run_both():
+        clients = [_client(nbformat.read(p, as_version=4), p.parent) for p in pair]
+        await asyncio.gather(*(client.async_execute() for client in clients))
+
+    asyncio.run(run_both())
