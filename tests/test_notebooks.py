@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from labsupport.notebooks import NOTEBOOKS_DIR, contents, notebook_paths
+from labsupport.notebooks import NOTEBOOKS_DIR, clean, contents, notebook_paths
 from labsupport.student import build_student
 
 NOTEBOOKS = notebook_paths()
@@ -88,3 +88,26 @@ def test_two_notebooks_run_at_once():
         await asyncio.gather(*(client.async_execute() for client in clients))
 
     asyncio.run(run_both())
+
+
+def _write_notebook(path, heading):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(heading), nbformat.v4.new_code_cell("1")])
+    nbformat.write(nb, path)
+
+
+def test_contents_lists_numbered_notebooks_in_order_with_titles(tmp_path):
+    _write_notebook(tmp_path / "01-http.ipynb", "# 01 · HTTP on the wire\n\ntext")
+    _write_notebook(tmp_path / "00-start-here.ipynb", "Intro without heading\n## 00 · Start here")
+    _write_notebook(tmp_path / "notes.ipynb", "# not a lesson")
+    table = contents(tmp_path).data.splitlines()
+    assert table[2:] == [
+        "| 00 | Start here | [00-start-here.ipynb](00-start-here.ipynb) |",
+        "| 01 | HTTP on the wire | [01-http.ipynb](01-http.ipynb) |",
+    ]
+
+
+def test_clean_drops_execution_timestamps_only():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    nb.cells[0].metadata["execution"] = {"iopub.execute_input": "2026-11-23T19:00:00Z"}
+    nb.cells[0].metadata["tags"] = ["keep"]
+    assert clean(nb).cells[0].metadata == {"tags": ["keep"]}

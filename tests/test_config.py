@@ -1,0 +1,34 @@
+import pytest
+
+from labsupport.config import settings
+
+VARIABLES = ("LAB_DATABASE_URL", "LAB_DATABASE", "LAB_MONGO_URL", "LAB_REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults_are_the_embedded_engines():
+    s = settings()
+    assert (s.database_url, s.database, s.mongo_url, s.redis_url) == (None, "sqlite", None, None)
+
+
+def test_switches_are_read_when_asked_not_at_import(monkeypatch):
+    monkeypatch.setenv("LAB_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1/db")
+    monkeypatch.setenv("LAB_DATABASE", " Postgres ")
+    monkeypatch.setenv("LAB_MONGO_URL", "mongodb://127.0.0.1:27017")
+    monkeypatch.setenv("LAB_REDIS_URL", "")  # empty means unset
+    s = settings()
+    assert s.database_url.startswith("postgresql+psycopg://")
+    assert s.database == "postgres"
+    assert s.mongo_url == "mongodb://127.0.0.1:27017"
+    assert s.redis_url is None
+
+
+def test_an_unknown_database_kind_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("LAB_DATABASE", "oracle")
+    with pytest.raises(ValueError, match="LAB_DATABASE must be 'sqlite' or 'postgres', not 'oracle'"):
+        settings()
