@@ -55,6 +55,8 @@ def check_database_share(database_share: Callable[[RequestTrace], float], server
         answer = database_share(trace)
         expected = trace.database / trace.total
         expect_type(answer, (int, float), "a number between 0 and 1")
+        if abs(answer - trace.database) < 1e-9 and trace.database != expected:
+            raise Hint("That is the database time in milliseconds; divide it by trace.total for a share.")
         if answer > 1:
             raise Hint("A share is a fraction between 0 and 1: divide the database time by trace.total.")
         if abs(answer - (1 - expected)) < 1e-9 and abs(expected - 0.5) > 1e-6:
