@@ -3,6 +3,9 @@ each test must see a fresh one); nothing is shared between test modules."""
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import matplotlib
 import pytest
 
@@ -18,3 +21,34 @@ def stop_servers():
 
     yield
     servers.stop_all()
+
+
+def _listening_addresses(pid: int) -> list[str]:
+    """"address:port" of every listening TCP socket process `pid` owns, read from /proc (Linux)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = fd.readlink().name
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
+    for table, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state != "0A" or inode not in inodes:  # 0A = LISTEN
+                continue
+            hex_address, hex_port = local.split(":")
+            raw = bytes.fromhex(hex_address)
+            # /proc prints each 32-bit word in host (little-endian) order
+            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+            found.append(f"{socket.inet_ntop(family, raw)}:{int(hex_port, 16)}")
+    return found
+
+
+@pytest.fixture
+def listening_addresses():
+    """A function: pid -> the addresses that process listens on."""
+    return _listening_addresses

@@ -1,10 +1,10 @@
 import asyncio
+import os
 import socket
 import sys
 import threading
 import time
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -137,39 +137,11 @@ def test_bad_arguments_are_plain_errors(app, name, error):
         serve(app, name=name)
 
 
-def _listening_addresses_of_this_process() -> list[str]:
-    """(address, port) of every listening TCP socket this process owns, read from /proc."""
-    inodes = set()
-    for fd in Path("/proc/self/fd").iterdir():
-        try:
-            target = fd.readlink().name
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    found = []
-    for table, width in (("tcp", 8), ("tcp6", 32)):
-        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
-            fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state == "0A" and inode in inodes:  # 0A = LISTEN
-                hex_address, hex_port = local.split(":")
-                if width == 8:
-                    address = socket.inet_ntop(socket.AF_INET, bytes.fromhex(hex_address)[::-1])
-                else:
-                    words = bytes.fromhex(hex_address)
-                    address = socket.inet_ntop(
-                        socket.AF_INET6, b"".join(words[i : i + 4][::-1] for i in range(0, 16, 4))
-                    )
-                found.append(f"{address}:{int(hex_port, 16)}")
-    return found
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/net")
-def test_nothing_listens_beyond_loopback_while_servers_run():
+def test_nothing_listens_beyond_loopback_while_servers_run(listening_addresses):
     from labsupport.apps.bookshop import create_app
 
     servers = [serve(make_app(), name="a"), serve(make_app(), name="b"), serve(create_app(), name="shop")]
-    listening = _listening_addresses_of_this_process()
+    listening = listening_addresses(os.getpid())
     assert {f"127.0.0.1:{s.port}" for s in servers} <= set(listening)
     assert all(address.startswith("127.0.0.1:") for address in listening), listening
