@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lab test notebooks student lint clean
+.PHONY: install lab test notebooks student lint doctor clean
 
 # Re-install when the dependencies or their pinned versions change.
 $(STAMP): pyproject.toml constraints.txt
@@ -31,6 +31,10 @@ student: install
 	$(BIN)/python -m labsupport student --out build/student
 
 lint: install
+	$(BIN)/ruff check labsupport tests
+
+# Is this machine set up right? Says what is wrong and how to fix it.
+doctor: install
 	$(BIN)/python -m labsupport doctor
 
 clean:

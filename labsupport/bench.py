@@ -115,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     timing = server_start_stop()
-    print(f"server start: median {timing['start_ms']:.1f} ms, stop: median {timing['stop_ms']:.0f} ms (n={timing['n']})")
+    print(
+        f"server start: median {timing['start_ms']:.1f} ms, "
+        f"stop: median {timing['stop_ms']:.0f} ms (n={timing['n']})"
+    )
     rates = throughput_vs_bare_uvicorn()
     print(
         f"throughput: serve().client {rates['serve_req_per_s']:,.0f} req/s, bare uvicorn + httpx.Client "

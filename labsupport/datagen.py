@@ -150,8 +150,8 @@ def _customers(rng: np.random.Generator, n: int) -> list[tuple]:
     first, last, city = _pick(rng, FIRST_NAMES, n), _pick(rng, LAST_NAMES, n), _pick(rng, CITIES, n)
     # The id in the email keeps emails unique (the column is UNIQUE) however many Ada Costas exist.
     return [
-        (i, f"{f} {l}", f"{f.lower()}.{l.lower()}{i}@example.com", c)
-        for i, f, l, c in zip(range(1, n + 1), first, last, city)
+        (i, f"{fn} {ln}", f"{fn.lower()}.{ln.lower()}{i}@example.com", c)
+        for i, fn, ln, c in zip(range(1, n + 1), first, last, city)
     ]
 
 
@@ -162,8 +162,8 @@ def _books(rng: np.random.Generator, n: int) -> tuple[list[tuple], np.ndarray]:
     prices = rng.integers(5, 60, size=n) * 100 - 1  # 4.99 .. 58.99
     stock = rng.integers(0, 250, size=n).tolist()  # some books are out of stock
     rows = [
-        (i, f"The {a} {b}", f"{f} {l}", g, p, s)
-        for i, a, b, f, l, g, p, s in zip(
+        (i, f"The {a} {b}", f"{fn} {ln}", g, p, s)
+        for i, a, b, fn, ln, g, p, s in zip(
             range(1, n + 1), adjective, noun, first, last, genre, prices.tolist(), stock
         )
     ]

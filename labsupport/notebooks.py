@@ -64,7 +64,8 @@ def execute(path: Path, *, timeout: int = 300) -> NotebookNode:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    resources = {"metadata": {"path": str(path.parent)}}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
     client.execute()
     return clean(nb)
 

@@ -39,7 +39,8 @@ def test_stored_outputs_come_from_a_clean_run(path):
         for output in cell.outputs:
             assert output.output_type != "error", f"cell {index} stored an error"
             assert output.get("name") != "stderr", f"cell {index} stored stderr: {output.get('text')!r}"
-            assert "<Figure" not in str(output.get("data", {}).get("text/plain", "")) or "image/png" in output.get("data", {})
+            data = output.get("data", {})
+            assert "<Figure" not in data.get("text/plain", "") or "image/png" in data, f"cell {index}: empty figure"
 
 
 def test_contents_table_in_start_here_is_current():

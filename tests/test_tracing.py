@@ -19,9 +19,9 @@ from labsupport.tracing import (
     ServerTimingMetric,
     ServerTimingMiddleware,
     SpanRecorder,
-    record_spans,
     instrument_engine,
     parse_server_timing,
+    record_spans,
     span,
     trace_request,
 )
