@@ -49,6 +49,15 @@ _EXPORTS = {
     "checker": "checks",
     "expect_close": "checks",
     "expect_type": "checks",
+    # checking an API against expectations (02-rest-api)
+    "Expectation": "conformance",
+    "Rule": "conformance",
+    "Report": "conformance",
+    "run_conformance": "conformance",
+    # middleware order traces (03-routing-middleware-controllers)
+    "traced": "middleware",
+    "record_step": "middleware",
+    "onion": "middleware",
     # the notebooks themselves
     "contents": "notebooks",
 }
