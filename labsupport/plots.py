@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import functools
 import reprlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -45,12 +47,28 @@ _DARK = {"#0072B2", "#009E73", "#D55E00", "#000000"}  # take white text
 F = TypeVar("F", bound=Callable[..., Figure])
 
 
+@contextmanager
+def _style() -> Iterator[None]:
+    """Apply STYLE, then put back exactly the settings it changed.
+
+    Not `plt.rc_context`: that restores *every* setting, and Jupyter's inline backend turns
+    ``interactive`` on lazily when the first figure is drawn; undoing that would keep every
+    later figure from being shown.
+    """
+    saved = {key: mpl.rcParams[key] for key in STYLE}
+    mpl.rcParams.update(STYLE)
+    try:
+        yield
+    finally:
+        mpl.rcParams.update(saved)
+
+
 def _styled(draw: F) -> F:
     """Draw inside the lab's style, leaving matplotlib's global settings untouched."""
 
     @functools.wraps(draw)
     def wrapper(*args: Any, **kwargs: Any) -> Figure:
-        with plt.rc_context(STYLE):
+        with _style():
             return draw(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -195,3 +195,21 @@ def test_stacked_bars_compares_requests_in_percent():
 def test_stacked_bars_refuses_bad_input(bars, message):
     with pytest.raises(ValueError, match=message):
         stacked_bars(bars, title="t")
+
+
+def test_every_figure_is_shown_in_a_notebook():
+    """In Jupyter's inline backend, not only the first figure: the style context must not undo
+    the backend's own switch to interactive mode."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "from labsupport import bar_chart, line_chart\nimport pandas as pd",
+        "fig = bar_chart(['a', 'b'], [1, 2], title='t', ylabel='y')",
+        "fig = line_chart(pd.DataFrame({'x': [1, 2], 'y': [3, 4]}), 'x', 'y', title='t', xlabel='x', ylabel='y')",
+        "fig = bar_chart(['a', 'b'], [1, 2], title='t', ylabel='y')",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in cells])
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    shown = [sum("image/png" in output.get("data", {}) for output in cell.outputs) for cell in nb.cells]
+    assert shown == [0, 1, 1, 1]
