@@ -49,6 +49,14 @@ _EXPORTS = {
     "checker": "checks",
     "expect_close": "checks",
     "expect_type": "checks",
+    # HTTP on the wire (01-http)
+    "raw_request": "wire",
+    "build_request": "wire",
+    "record": "wire",
+    "Exchange": "wire",
+    "Exchanges": "wire",
+    "WireError": "wire",
+    "WireTimeout": "wire",
     # checking an API against expectations (02-rest-api)
     "Expectation": "conformance",
     "Rule": "conformance",
