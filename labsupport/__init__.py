@@ -31,12 +31,12 @@ _EXPORTS = {
     "load_bookshop": "datagen",
     "orders_for_total": "datagen",
     # measuring and showing (00-start-here)
-    "Timing": "measure",
-    "measure": "measure",
-    "sweep": "measure",
-    "throughput": "measure",
-    "QueryCounter": "measure",
-    "count_queries": "measure",
+    "Timing": "measurement",
+    "measure": "measurement",
+    "sweep": "measurement",
+    "throughput": "measurement",
+    "QueryCounter": "measurement",
+    "count_queries": "measurement",
     "bar_chart": "plots",
     "stacked_bar": "plots",
     "stacked_bars": "plots",
@@ -66,6 +66,12 @@ _EXPORTS = {
     "traced": "middleware",
     "record_step": "middleware",
     "onion": "middleware",
+    # query plans (07-indexing)
+    "explain": "plans",
+    "Plan": "plans",
+    "PlanStep": "plans",
+    "BTreeShape": "plans",
+    "btree_shape": "plans",
     # the notebooks themselves
     "contents": "notebooks",
 }

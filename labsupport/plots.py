@@ -220,7 +220,7 @@ def line_chart(
 ) -> Figure:
     """One line per value of ``hue`` (or a single line), points marked, sorted by ``x``.
 
-    Made for `labsupport.measure.sweep` frames: ``line_chart(df, "size", "median_s",
+    Made for `labsupport.measurement.sweep` frames: ``line_chart(df, "size", "median_s",
     hue="label", logx=True, logy=True, ...)`` (07-indexing). Labels default to column names.
     """
     if not isinstance(df, pd.DataFrame):

@@ -23,7 +23,7 @@ from labsupport.datagen import (
     load_bookshop,
     orders_for_total,
 )
-from labsupport.measure import count_queries
+from labsupport.measurement import count_queries
 
 
 def count(conn: sa.Connection, table: str) -> int:

@@ -2,6 +2,8 @@
 
 import ast
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -50,3 +52,21 @@ def test_importing_labsupport_starts_nothing():
                 func = node.value.func
                 called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
                 assert called not in forbidden, f"{path.name}:{node.lineno} calls {called}() at import"
+
+
+def test_no_exported_name_is_also_a_submodule_name():
+    """`import labsupport.X` sets the package attribute X to the module, after which
+    `from labsupport import X` would hand out the module instead of the exported function
+    (the lazy __getattr__ is never asked)."""
+    submodules = {path.stem for path in (ROOT / "labsupport").iterdir() if path.suffix == ".py" or path.is_dir()}
+    assert not submodules & set(labsupport.__all__)
+
+
+def test_exports_survive_their_module_being_imported_first():
+    code = (
+        "import labsupport.measurement, labsupport.plans\n"
+        "from labsupport import measure, explain, count_queries\n"
+        "assert callable(measure) and callable(explain) and callable(count_queries)\n"
+        "assert measure.__module__ == 'labsupport.measurement'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

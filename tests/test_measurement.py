@@ -1,4 +1,4 @@
-"""Tests for labsupport.measure: timing with a fake clock, sweeps, and the query counter."""
+"""Tests for labsupport.measurement: timing with a fake clock, sweeps, and the query counter."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from labsupport import schema
 from labsupport.databases import sql_engine
-from labsupport.measure import QueryCounter, Timing, count_queries, measure, sweep, throughput
+from labsupport.measurement import QueryCounter, Timing, count_queries, measure, sweep, throughput
 
 
 class FakeClock:
