@@ -22,6 +22,7 @@ _EXPORTS = {
     "ServerError": "servers",
     # databases and their data (00-start-here)
     "settings": "config",
+    "DATA_DIR": "config",
     "sql_engine": "databases",
     "mongo_client": "databases",
     "redis_client": "databases",
@@ -66,6 +67,19 @@ _EXPORTS = {
     "traced": "middleware",
     "record_step": "middleware",
     "onion": "middleware",
+    # normalization (06-normalization)
+    "FD": "normalize",
+    "holds": "normalize",
+    "counterexample": "normalize",
+    "find_dependencies": "normalize",
+    "closure": "normalize",
+    "decompose": "normalize",
+    "join_back": "normalize",
+    "spurious_rows": "normalize",
+    "is_lossless": "normalize",
+    "redundant_cells": "normalize",
+    "bcnf_violation": "normalize",
+    "sqlite_bytes": "normalize",
     # query plans (07-indexing)
     "explain": "plans",
     "Plan": "plans",
