@@ -67,6 +67,14 @@ _EXPORTS = {
     "traced": "middleware",
     "record_step": "middleware",
     "onion": "middleware",
+    # documents and round trips (05-nosql)
+    "to_documents": "documents",
+    "to_rows": "documents",
+    "load_documents": "documents",
+    "document_size": "documents",
+    "MAX_DOCUMENT_BYTES": "documents",
+    "CountingDatabase": "documents",
+    "Counts": "documents",
     # normalization (06-normalization)
     "FD": "normalize",
     "holds": "normalize",
