@@ -67,6 +67,11 @@ _EXPORTS = {
     "traced": "middleware",
     "record_step": "middleware",
     "onion": "middleware",
+    # SQL made visible (04-sql)
+    "show_sql": "sqlshow",
+    "echo_sql": "sqlshow",
+    "show_db_error": "sqlshow",
+    "db_error_message": "sqlshow",
     # documents and round trips (05-nosql)
     "to_documents": "documents",
     "to_rows": "documents",
