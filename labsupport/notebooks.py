@@ -50,10 +50,15 @@ def contents(directory: Path | None = None) -> Markdown:
     return Markdown("\n".join(rows))
 
 
+# Cell metadata that changes on every run (nbclient; the jupyterlab-execute-time extension).
+_VOLATILE_METADATA = ("execution", "ExecuteTime")
+
+
 def clean(nb: NotebookNode) -> NotebookNode:
     """Drop what changes on every run without meaning anything: execution timestamps."""
     for cell in nb.cells:
-        cell.metadata.pop("execution", None)
+        for key in _VOLATILE_METADATA:
+            cell.metadata.pop(key, None)
     return nb
 
 

@@ -35,15 +35,14 @@ from pathlib import Path
 
 import nbformat
 
+from labsupport.notebooks import NOTEBOOKS_DIR, clean, notebook_paths
+
 __all__ = ["build_student", "main", "student_notebook"]
 
-_REPO = Path(__file__).resolve().parent.parent
-_PATTERN = "[0-9][0-9]-*.ipynb"
+_BUILD_DIR = NOTEBOOKS_DIR.parent / "build" / "student"
 
 _BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION[ \t]*$")
 _END = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
-# Cell metadata that changes on every run (nbclient, the jupyterlab-execute-time extension).
-_VOLATILE_METADATA = ("execution", "ExecuteTime")
 
 
 def student_notebook(nb: nbformat.NotebookNode, *, name: str = "notebook") -> nbformat.NotebookNode:
@@ -62,9 +61,7 @@ def student_notebook(nb: nbformat.NotebookNode, *, name: str = "notebook") -> nb
         cell.source = _replace_solutions(cell.source, where=f"{name}, cell {index}")
         cell.outputs = []
         cell.execution_count = None
-        for key in _VOLATILE_METADATA:
-            cell.metadata.pop(key, None)
-    return result
+    return clean(result)
 
 
 def _replace_solutions(source: str, *, where: str) -> str:
@@ -183,15 +180,15 @@ def build_student(src: Path | None = None, dest: Path | None = None) -> list[Pat
     under the repository root (git-ignored). `dest` is created; it may not be `src`, so the
     solutions are never overwritten.
     """
-    src = Path(src) if src is not None else _REPO / "notebooks"
-    dest = Path(dest) if dest is not None else _REPO / "build" / "student"
+    src = Path(src) if src is not None else NOTEBOOKS_DIR
+    dest = Path(dest) if dest is not None else _BUILD_DIR
     if not src.is_dir():
         raise FileNotFoundError(f"no notebooks directory at {src}")
     if dest.resolve() == src.resolve():
         raise ValueError(f"the output directory must differ from the source directory {src}")
     dest.mkdir(parents=True, exist_ok=True)
     written = []
-    for path in sorted(src.glob(_PATTERN)):
+    for path in notebook_paths(src):
         nb = nbformat.read(path, as_version=4)
         target = dest / path.name
         nbformat.write(student_notebook(nb, name=path.name), target)
@@ -214,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if not written:
-        source = args.src or _REPO / "notebooks"
-        print(f"error: no notebooks named {_PATTERN} in {source}", file=sys.stderr)
+        source = args.src or NOTEBOOKS_DIR
+        print(f"error: no notebooks named NN-*.ipynb in {source}", file=sys.stderr)
         return 1
     for path in written:
         print(f"wrote {path}")

@@ -271,9 +271,11 @@ def test_build_student_error_names_the_file(tmp_path):
         build_student(src, tmp_path / "out")
 
 
-def test_default_paths_are_anchored_to_the_package():
+def test_default_paths_are_anchored_to_the_package(monkeypatch, tmp_path):
     repo = Path(labsupport.__file__).resolve().parent.parent
-    assert student._REPO == repo
+    monkeypatch.chdir(tmp_path)  # not the current directory
+    assert student.NOTEBOOKS_DIR == repo / "notebooks"
+    assert student._BUILD_DIR == repo / "build" / "student"
 
 
 # --- command line ----------------------------------------------------------------------------
@@ -294,7 +296,7 @@ def test_main_reports_errors_without_traceback(tmp_path, capsys):
     src = tmp_path / "notebooks"
     src.mkdir()
     assert main(["--src", str(src), "--out", str(tmp_path / "out")]) == 1
-    assert "error: no notebooks named [0-9][0-9]-*.ipynb in" in capsys.readouterr().err
+    assert "error: no notebooks named NN-*.ipynb in" in capsys.readouterr().err
 
     nbformat.write(new_notebook(cells=[new_code_cell("### END SOLUTION")]), src / "04-sql.ipynb")
     assert main(["--src", str(src), "--out", str(tmp_path / "out")]) == 1
