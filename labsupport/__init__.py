@@ -99,6 +99,10 @@ _EXPORTS = {
     "PlanStep": "plans",
     "BTreeShape": "plans",
     "btree_shape": "plans",
+    # HTTPS with a throwaway certificate authority (09-security)
+    "serve_tls": "tls",
+    "TLSServer": "tls",
+    "trusting_context": "tls",
     # the notebooks themselves
     "contents": "notebooks",
 }
