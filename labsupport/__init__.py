@@ -99,6 +99,9 @@ _EXPORTS = {
     "PlanStep": "plans",
     "BTreeShape": "plans",
     "btree_shape": "plans",
+    # forged tokens for the attacks of 08-auth
+    "forge_tampered": "attacks",
+    "forge_alg_none": "attacks",
     # HTTPS with a throwaway certificate authority (09-security)
     "serve_tls": "tls",
     "TLSServer": "tls",
