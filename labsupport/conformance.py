@@ -27,8 +27,9 @@ from urllib.parse import urlsplit
 
 import httpx
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
+from labsupport.crashes import RecordCrashes, describe_exception
 from labsupport.servers import Server, serve
 
 __all__ = ["Expectation", "Rule", "Outcome", "Report", "run_conformance", "app_routes"]
@@ -143,7 +144,7 @@ def run_conformance(
     if isinstance(target, Server):
         return _run(target, None, expectations, rules)
     _require_asgi_app(target)
-    recorder = _RecordCrashes(target)
+    recorder = RecordCrashes(target)
     server = serve(recorder, name=SERVER_NAME, timeout=timeout)
     try:
         return _run(server, recorder, expectations, rules)
@@ -187,48 +188,8 @@ def _require_asgi_app(app: object) -> None:
         pass
 
 
-class _RecordCrashes:
-    """ASGI wrapper: remember an endpoint's exception instead of letting uvicorn print it.
-
-    Starlette answers 500 and then re-raises. The last body message of a 5xx response is held
-    back until the exception has been recorded, so the client cannot read the response before
-    the runner can name its cause.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.errors: list[BaseException] = []
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # lifespan: a crash there is the server's to report
-            await self.app(scope, receive, send)
-            return
-        status: int | None = None
-        held: list[Message] = []
-
-        async def send_holding_errors(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif status is not None and status >= 500 and not message.get("more_body", False):
-                held.append(message)
-                return
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_holding_errors)
-        except Exception as exc:
-            self.errors.append(exc)
-            if status is None:  # nothing was sent yet: answer the 500 ourselves
-                await send({"type": "http.response.start", "status": 500,
-                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
-                held = [{"type": "http.response.body", "body": b"Internal Server Error"}]
-        for message in held:
-            await send(message)
-
-
 def _run(
-    server: Server, recorder: _RecordCrashes | None, expectations: list[Expectation], rules: Sequence[Rule]
+    server: Server, recorder: RecordCrashes | None, expectations: list[Expectation], rules: Sequence[Rule]
 ) -> Report:
     remembered: dict[str, str] = {}
     outcomes = []
@@ -239,7 +200,7 @@ def _run(
 
 def _check_one(
     client: httpx.Client,
-    recorder: _RecordCrashes | None,
+    recorder: RecordCrashes | None,
     expectation: Expectation,
     rules: Sequence[Rule],
     remembered: dict[str, str],
@@ -350,7 +311,7 @@ def _response_text(response: httpx.Response, errors: list[BaseException]) -> str
     if "location" in response.headers:
         parts.append(f"Location: {_as_path(response.headers['location'])}")
     if errors:
-        parts.append(f"(your code raised {_describe(errors[-1])})")
+        parts.append(f"(your code raised {describe_exception(errors[-1])})")
     elif not response.content:
         parts.append("(empty body)")
     else:
@@ -359,14 +320,3 @@ def _response_text(response: httpx.Response, errors: list[BaseException]) -> str
         except ValueError:
             parts.append(_shorten(repr(response.text)))
     return " ".join(parts)
-
-
-def _describe(exc: BaseException) -> str:
-    # Starlette may wrap an endpoint's exception in an exception group: name the one inside.
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    try:
-        text = str(exc)
-    except Exception:
-        text = ""
-    return _shorten(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)

@@ -20,45 +20,13 @@ import httpx
 import jwt
 from fastapi import Depends, FastAPI, HTTPException
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
-from starlette.responses import PlainTextResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labsupport.attacks import forge_alg_none, forge_tampered
 from labsupport.checks import Hint, checker, expect_type
+from labsupport.crashes import RecordCrashes, describe_exception
 from labsupport.servers import serve
 
 __all__ = ["check_role_guard", "check_idor_fix"]
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return detail if len(detail) <= 200 else detail[:199] + "…"
-
-
-class _RecordCrashes:
-    """Pure ASGI middleware: an exception from inside the app becomes a 500 and is recorded."""
-
-    def __init__(self, app: ASGIApp, crashes: list[BaseException]) -> None:
-        self.app = app
-        self.crashes = crashes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        except Exception as exc:
-            if scope["type"] != "http":
-                raise
-            self.crashes.append(exc)
-            if not started:
-                await PlainTextResponse("the code under test raised", status_code=500)(scope, receive, send)
 
 
 # --- exercise 1: protect an endpoint by role ---------------------------------------------------
@@ -71,14 +39,14 @@ def _role_app(guard: Callable[..., Any], crashes: list[BaseException]) -> FastAP
     def report() -> dict:
         return {"revenue": 1234}
 
-    app.add_middleware(_RecordCrashes, crashes=crashes)
+    app.add_middleware(RecordCrashes, errors=crashes)
     return app
 
 
 def _status_hint(status: int, crashes: list[BaseException], what: str) -> None:
     if crashes:
         raise Hint(
-            f"Your dependency raised {_describe(crashes[0])} for {what}. Catch jwt.InvalidTokenError "
+            f"Your dependency raised {describe_exception(crashes[0])} for {what}. Catch jwt.InvalidTokenError "
             "(the parent of every PyJWT error) and raise HTTPException(401, ...) instead."
         )
     if status == 422:
@@ -208,7 +176,7 @@ def _orders_app(get_order: Callable[..., Any], crashes: list[BaseException]) -> 
         orders = {key: dict(value) for key, value in _ORDERS.items()}
         return get_order(order_id, user, orders)
 
-    app.add_middleware(_RecordCrashes, crashes=crashes)
+    app.add_middleware(RecordCrashes, errors=crashes)
     return app
 
 
@@ -241,7 +209,7 @@ def check_idor_fix(get_order: Callable[..., Any]) -> str:
                 if crashes:
                     raise Hint(
                         f"Logged in as {username}, GET /orders/{order_id} made your get_order raise "
-                        f"{_describe(crashes[0])}. The user is a dict with the keys 'username' and "
+                        f"{describe_exception(crashes[0])}. The user is a dict with the keys 'username' and "
                         "'role'; each order has an 'owner'."
                     )
                 own = order["owner"] == username
@@ -273,7 +241,7 @@ def check_idor_fix(get_order: Callable[..., Any]) -> str:
         missing = client.get("/orders/999", headers=headers)
         if crashes:
             raise Hint(
-                f"GET /orders/999 (no such order) made your get_order raise {_describe(crashes[0])}: "
+                f"GET /orders/999 (no such order) made your get_order raise {describe_exception(crashes[0])}: "
                 "use orders.get(order_id) and raise HTTPException(404) when it is None."
             )
         if missing.status_code != 404:

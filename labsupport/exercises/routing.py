@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 from fastapi import Depends, FastAPI, Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labsupport.checks import Hint, checker, expect_type
+from labsupport.crashes import RecordCrashes, describe_exception
 from labsupport.servers import serve
 
 __all__ = ["check_request_id", "check_api_key_guard"]
@@ -31,10 +31,7 @@ _BAD_IDS = ("x" * 200, "bad id; DROP TABLE logs")
 _KEY_HEADER = "X-API-Key"
 
 
-def _describe(exc: BaseException) -> str:
-    text = str(exc)
-    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return detail if len(detail) <= 200 else detail[:199] + "…"
+
 
 
 def _parameter_names(fn: Callable[..., Any]) -> list[str]:
@@ -64,7 +61,7 @@ def _request_id_app(middleware: Callable[..., Any], problems: list[str]) -> Fast
         try:
             response = await middleware(request, call_next)
         except Exception as exc:
-            problems.append(f"Your middleware raised {_describe(exc)}.{_advice(exc)}")
+            problems.append(f"Your middleware raised {describe_exception(exc)}.{_advice(exc)}")
             return PlainTextResponse("the middleware under test raised", status_code=500)
         if inspect.iscoroutine(response):
             response.close()  # never awaited: close it, or Python warns about it later
@@ -186,34 +183,6 @@ def check_request_id(request_id_middleware: Callable[..., Any]) -> str:
 # --- exercise 2: an API-key guard (a dependency) ---------------------------------------------
 
 
-class _RecordCrashes:
-    """Pure ASGI middleware: an exception from inside the app becomes a 500 and is recorded.
-
-    Added last, so it sits outside the student's guard; nothing is logged by the server.
-    """
-
-    def __init__(self, app: ASGIApp, crashes: list[BaseException]) -> None:
-        self.app = app
-        self.crashes = crashes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        except Exception as exc:
-            if scope["type"] != "http":
-                raise
-            self.crashes.append(exc)
-            if not started:
-                await PlainTextResponse("the guard under test raised", status_code=500)(scope, receive, send)
-
-
 def _guarded_app(guard: Callable[..., Any], crashes: list[BaseException]) -> FastAPI:
     app = FastAPI()
 
@@ -221,7 +190,7 @@ def _guarded_app(guard: Callable[..., Any], crashes: list[BaseException]) -> Fas
     def private() -> dict:
         return {"secret": "the private data"}
 
-    app.add_middleware(_RecordCrashes, crashes=crashes)
+    app.add_middleware(RecordCrashes, errors=crashes)
     return app
 
 
@@ -234,7 +203,7 @@ def _where_parameters_come_from(app: FastAPI) -> dict[str, str]:
 def _expect_rejected(response: httpx.Response, what: str, crashes: list[BaseException]) -> None:
     status = response.status_code
     if crashes:
-        raise Hint(f"Your guard raised {_describe(crashes[0])} for {what}: it should answer 401 instead.")
+        raise Hint(f"Your guard raised {describe_exception(crashes[0])} for {what}: it should answer 401 instead.")
     if status == 401:
         if "www-authenticate" not in response.headers:
             raise Hint(
@@ -291,7 +260,7 @@ def check_api_key_guard(require_api_key: Callable[..., Any], api_key: str) -> st
             _expect_rejected(client.get("/private", headers={_KEY_HEADER: wrong}), what, crashes)
         right = client.get("/private", headers={_KEY_HEADER: api_key})
         if crashes:
-            raise Hint(f"Your guard raised {_describe(crashes[0])} for the right key.")
+            raise Hint(f"Your guard raised {describe_exception(crashes[0])} for the right key.")
         if right.status_code != 200:
             in_query = [name for name, where in sources.items() if where == "query"]
             headers = [name for name, where in sources.items() if where == "header"]
