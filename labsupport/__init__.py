@@ -104,7 +104,6 @@ _EXPORTS = {
     "forge_alg_none": "attacks",
     # HTTPS with a throwaway certificate authority (09-security)
     "serve_tls": "tls",
-    "TLSServer": "tls",
     "trusting_context": "tls",
     # the notebooks themselves
     "contents": "notebooks",

@@ -19,15 +19,17 @@ import functools
 import logging
 import socket
 import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 
-__all__ = ["Server", "ServerError", "serve", "stop_all", "running_servers"]
+__all__ = ["Server", "ServerError", "serve", "stop_all", "running_servers", "trusting_context"]
 
 HOST = "127.0.0.1"
 _THREAD_PREFIX = "labsupport-server-"
@@ -50,11 +52,19 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+def trusting_context(ca: Any) -> ssl.SSLContext:
+    """A client TLS context that trusts `ca` (a ``trustme.CA``) and nothing else (09-security)."""
+    # Not create_default_context(): that would trust the system's CAs as well.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificate and host name
+    ca.configure_trust(context)
+    return context
+
+
 class _LabClient(httpx.Client):
     """An `httpx.Client` whose connection errors and timeouts name the server and the path."""
 
     def __init__(self, server_name: str, **kwargs: Any) -> None:
-        super().__init__(verify=_tls_context(), **kwargs)
+        super().__init__(**kwargs)
         self._server_name = server_name
 
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
@@ -85,13 +95,22 @@ class _LabClient(httpx.Client):
 class Server:
     """A running lab server: `.url`, `.client`, `.stop()`. Made by `serve()`."""
 
-    def __init__(self, name: str, app: Callable[..., Any], sock: socket.socket, timeout: float) -> None:
+    def __init__(
+        self, name: str, app: Callable[..., Any], sock: socket.socket, timeout: float, ca: Any = None
+    ) -> None:
         self.name = name
         self.app = app
         self.port: int = sock.getsockname()[1]
-        self.url = f"http://{HOST}:{self.port}"
+        self.url = f"{'http' if ca is None else 'https'}://{HOST}:{self.port}"
         self.log: list[str] = []  # what uvicorn logged for this server
         self._socket = sock
+        tls: dict[str, str] = {}
+        self._certdir: tempfile.TemporaryDirectory[str] | None = None
+        if ca is not None:  # HTTPS: `ca` issues a certificate, kept in a temp dir until stop()
+            self._certdir = tempfile.TemporaryDirectory(prefix="labsupport-tls-")
+            certfile = Path(self._certdir.name) / "server.pem"
+            ca.issue_cert(HOST, "localhost").private_key_and_cert_chain_pem.write_to_path(str(certfile))
+            tls = {"ssl_certfile": str(certfile)}
         config = uvicorn.Config(
             app,
             log_config=None,  # leave the process's logging configuration alone
@@ -99,12 +118,14 @@ class Server:
             access_log=False,
             ws="none",  # no websockets here; avoids importing (and warnings from) that stack
             timeout_graceful_shutdown=1,  # in-flight requests get 1 s when the server stops
+            **tls,
         )
         self._uvicorn = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._run, args=(sock,), name=_THREAD_PREFIX + name, daemon=True
         )
-        self.client: httpx.Client = _LabClient(name, base_url=self.url, timeout=timeout)
+        verify = _tls_context() if ca is None else trusting_context(ca)
+        self.client: httpx.Client = _LabClient(name, base_url=self.url, timeout=timeout, verify=verify)
 
     def _run(self, sock: socket.socket) -> None:
         try:
@@ -167,6 +188,8 @@ class Server:
             self._socket.close()
         except OSError:
             pass
+        if self._certdir is not None:
+            self._certdir.cleanup()
 
     def __enter__(self) -> Server:
         return self
@@ -230,14 +253,19 @@ def serve(
     port: int = 0,
     timeout: float = 10.0,
     startup_timeout: float = 5.0,
+    ca: Any = None,
 ) -> Server:
     """Start `app` on http://127.0.0.1:<port> in a background thread and return the running `Server`.
 
     Calling it again with the same `name` stops the earlier server first, so re-running a cell
-    is safe. `timeout` (seconds) bounds every request made through `server.client`.
+    is safe. `timeout` (seconds) bounds every request made through `server.client`. With
+    ``ca=trustme.CA()`` it serves HTTPS with a certificate that CA issues for 127.0.0.1, and
+    `server.client` trusts that CA and nothing else (09-security).
     """
     if not callable(app):
         raise TypeError(f"serve() needs an ASGI app such as FastAPI(), not {type(app).__name__}")
+    if ca is not None and not hasattr(ca, "issue_cert"):
+        raise TypeError(f"ca must be a trustme.CA(), not {type(ca).__name__}")
     if not isinstance(name, str) or not name:
         raise ValueError("serve() needs a non-empty server name")
     _install_log_filter()
@@ -245,7 +273,12 @@ def serve(
         previous = _registry.pop(name, None)
     if previous is not None:
         previous.stop()
-    server = Server(name, app, _bind(port), timeout)
+    sock = _bind(port)
+    try:
+        server = Server(name, app, sock, timeout, ca)
+    except BaseException:
+        sock.close()
+        raise
     with _registry_lock:
         _registry[name] = server
     try:
