@@ -15,6 +15,17 @@ matplotlib.use("Agg")
 
 
 @pytest.fixture
+def engine():
+    """A fresh SQLite file holding the bookshop's four empty tables (per test: tests write to it)."""
+    from labsupport import schema, sql_engine
+
+    engine = sql_engine()
+    schema.create_tables(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def stop_servers():
     """Stop every lab server a test started, even when it fails."""
     from labsupport import servers

@@ -36,6 +36,7 @@ def digest(shop: Bookshop) -> str:
 
 @pytest.fixture
 def engine():
+    """Unlike conftest's `engine`, without tables: load_bookshop must create them."""
     engine = sql_engine()
     yield engine
     engine.dispose()

@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy as sa
 
 from labsupport import schema
-from labsupport.databases import sql_engine
 from labsupport.measurement import QueryCounter, Timing, count_queries, measure, sweep, throughput
 
 
@@ -171,14 +170,6 @@ def test_sweep_refuses_bad_input():
 
 def test_throughput_is_calls_per_second(clock):
     assert throughput(lambda: clock.work(0.002), n=10, repeat=3) == pytest.approx(500)
-
-
-@pytest.fixture
-def engine():
-    engine = sql_engine()
-    schema.create_tables(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_count_queries_counts_statements_and_executemany_once(engine):

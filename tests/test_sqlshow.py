@@ -5,16 +5,8 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
-from labsupport import schema, sql_engine
+from labsupport import schema
 from labsupport.sqlshow import db_error_message, echo_sql, show_db_error, show_sql
-
-
-@pytest.fixture
-def engine():
-    engine = sql_engine()
-    schema.create_tables(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_show_sql_writes_the_values_in_and_escapes_quotes():
