@@ -70,3 +70,10 @@ def test_exports_survive_their_module_being_imported_first():
         "assert measure.__module__ == 'labsupport.measurement'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_code_is_lint_clean():
+    """`make lint` in the test run, so style cannot drift between lint runs."""
+    ruff = Path(sys.executable).parent / "ruff"
+    done = subprocess.run([str(ruff), "check", "labsupport", "tests"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
