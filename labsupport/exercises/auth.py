@@ -12,8 +12,8 @@ dependencies defined inside the app factories, which string annotations would hi
 import hmac
 import inspect
 import secrets
-import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import httpx
@@ -70,7 +70,7 @@ def check_role_guard(require_admin: Callable[..., Any], secret: str) -> str:
     expect_type(secret, str, "the signing secret as a string, e.g. SECRET")
     if inspect.signature(require_admin).parameters.keys() >= {"request", "call_next"}:
         raise Hint("This exercise wants a dependency, not a middleware: `def require_admin(token: ...)`.")
-    now = int(time.time())
+    now = int(datetime.now(UTC).timestamp())  # wall-clock seconds for the tokens' `exp` claims
 
     def token(role: str, *, exp: int = now + 300, key: str = secret) -> str:
         return jwt.encode({"sub": f"{role}-1", "role": role, "exp": exp}, key, algorithm="HS256")
