@@ -134,10 +134,6 @@ class Server:
             pass  # uvicorn exits when start-up fails; `_start` sees the thread end and reports it
 
     @property
-    def started(self) -> bool:
-        return self._uvicorn.started
-
-    @property
     def running(self) -> bool:
         return self._thread.is_alive() and self._uvicorn.started and not self._uvicorn.should_exit
 
