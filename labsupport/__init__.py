@@ -34,6 +34,10 @@ _EXPORTS = {
     # measuring and showing (00-start-here)
     "Timing": "measurement",
     "measure": "measurement",
+    "compare": "measurement",
+    "claim": "claims",
+    "Claim": "claims",
+    "ClaimNotReproduced": "claims",
     "sweep": "measurement",
     "throughput": "measurement",
     "QueryCounter": "measurement",

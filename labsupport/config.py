@@ -8,6 +8,8 @@ set ``os.environ`` in its first cell and a test can use ``monkeypatch.setenv``.
 - ``LAB_DATABASE=postgres`` — start a throwaway PostgreSQL via ``pgserver`` (extra ``postgres``).
 - ``LAB_MONGO_URL`` — ``mongodb://…`` of a real MongoDB (default: mongomock, in memory).
 - ``LAB_REDIS_URL`` — ``redis://…`` of a real Redis (default: fakeredis, in memory).
+- ``LAB_STRICT=1`` — a measured claim that does not hold raises instead of showing a notice
+  (`labsupport.claims`); the test suite sets it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Settings:
     database: str  # "sqlite" (default) or "postgres"
     mongo_url: str | None
     redis_url: str | None
+    strict: bool = False  # LAB_STRICT: measured claims raise instead of showing a notice
 
 
 def settings() -> Settings:
@@ -46,4 +49,5 @@ def settings() -> Settings:
         database=database,
         mongo_url=get("LAB_MONGO_URL"),
         redis_url=get("LAB_REDIS_URL"),
+        strict=(get("LAB_STRICT") or "0").lower() in {"1", "true", "yes", "on"},
     )

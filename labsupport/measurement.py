@@ -13,7 +13,7 @@ import functools
 import gc
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-__all__ = ["Timing", "measure", "sweep", "throughput", "QueryCounter", "count_queries"]
+__all__ = ["Timing", "measure", "compare", "sweep", "throughput", "QueryCounter", "count_queries"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -119,6 +119,53 @@ def measure(fn: Callable[[], Any], *, repeat: int = 7, warmup: int = 1, number: 
         if was_enabled:
             gc.enable()
     return Timing.from_samples(samples)
+
+
+def compare(
+    variants: Mapping[str, Callable[[], Any]],
+    *,
+    rounds: int = 7,
+    number: int | Mapping[str, int] = 1,
+    warmup: int = 1,
+) -> dict[str, Timing]:
+    """Time several variants of one task in alternating rounds: ``{name: Timing}``.
+
+    Each round takes one sample of every variant, in an order that rotates from round to round,
+    so a busy moment of the machine (another program, a garbage collection, the disk) lands on
+    all of them alike instead of on whichever ran during it. A ratio of two variants measured
+    this way is what a lesson's `labsupport.claim` checks. `number` (one for all, or per variant)
+    is the calls per sample: raise it for a variant of a few microseconds.
+    """
+    if not isinstance(variants, Mapping) or not variants:
+        raise TypeError("compare() needs a dict of {name: function to time}")
+    for name, fn in variants.items():
+        if not callable(fn):
+            raise TypeError(f"compare(): variant {name!r} is {fn!r}, not a function to call")
+    _check_count(rounds, "rounds", 1)
+    _check_count(warmup, "warmup", 0)
+    numbers = {name: number.get(name, 1) if isinstance(number, Mapping) else number for name in variants}
+    for value in numbers.values():
+        _check_count(value, "number", 1)
+    names = list(variants)
+    for name in names:
+        for _ in range(warmup):
+            variants[name]()
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for round_ in range(rounds):
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                fn, calls = variants[name], numbers[name]
+                start = time.perf_counter()
+                for _ in range(calls):
+                    fn()
+                samples[name].append((time.perf_counter() - start) / calls)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return {name: Timing.from_samples(samples[name]) for name in names}
 
 
 def sweep(

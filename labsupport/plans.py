@@ -244,6 +244,7 @@ def explain(
         # Python's sqlite3 caches prepared statements by their text, and SQLite does not
         # re-plan a cached EXPLAIN after CREATE or DROP INDEX: a fresh comment makes each new.
         prefix += f"/* explain {next(_explain_calls)} */ "
+        refresh_sqlite_schema(engine)
     try:
         result = engine.execute(sa.text(prefix + sql), dict(params or {})).all()
     except sa.exc.StatementError as error:  # bad SQL, or a :name without a value
@@ -252,6 +253,17 @@ def explain(
     if dialect == "sqlite":
         return Plan.from_sqlite(result, sql)
     return Plan.from_postgres(result[0][0], sql)
+
+
+def refresh_sqlite_schema(conn: sa.Connection) -> None:
+    """Make a pooled SQLite connection re-read the schema that another connection changed.
+
+    Each SQLite connection caches the schema. ``EXPLAIN QUERY PLAN`` and ``PRAGMA`` statements
+    do not read the database file, so on a connection that last read before another connection
+    ran ``CREATE INDEX`` they plan against the old schema (a plan one index late). A real read
+    of the file notices the change and reloads it; ``PRAGMA schema_version`` does not.
+    """
+    conn.exec_driver_sql("SELECT count(*) FROM sqlite_schema").all()
 
 
 @dataclass(frozen=True)
@@ -275,6 +287,7 @@ def btree_shape(engine: sa.Engine | sa.Connection, name: str) -> BTreeShape:
             return btree_shape(conn, name)
     if engine.dialect.name != "sqlite":
         raise ValueError(f"btree_shape() reads SQLite's page table; this is {engine.dialect.name}")
+    refresh_sqlite_schema(engine)  # dbstat lists the pages of the schema this connection knows
     query = "SELECT count(*), max(length(path) - length(replace(path, '/', ''))) FROM dbstat WHERE name = :name"
     try:
         pages, depth = engine.execute(sa.text(query), {"name": name}).one()

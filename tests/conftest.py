@@ -3,6 +3,7 @@ each test must see a fresh one); nothing is shared between test modules."""
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -12,6 +13,10 @@ import pytest
 # Plots render off-screen in the test process. (Not via MPLBACKEND: notebook kernels started by
 # nbval inherit the environment and must keep their inline backend.)
 matplotlib.use("Agg")
+
+# Measured claims raise instead of showing a notice (labsupport.claims). Set here, in the
+# environment, so that the notebook kernels nbval and nbclient start inherit it too.
+os.environ["LAB_STRICT"] = "1"
 
 
 @pytest.fixture

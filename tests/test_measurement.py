@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from labsupport import schema
-from labsupport.measurement import QueryCounter, Timing, count_queries, measure, sweep, throughput
+from labsupport.measurement import QueryCounter, Timing, compare, count_queries, measure, sweep, throughput
 
 
 class FakeClock:
@@ -210,3 +210,48 @@ def test_count_queries_needs_an_engine():
 
 def test_query_counter_starts_empty():
     assert QueryCounter().count == 0
+
+
+# --- compare: interleaved rounds ----------------------------------------------------------------
+
+
+def test_compare_interleaves_rounds_and_rotates_the_order(clock):
+    order = []
+    variants = {name: (lambda name=name: (order.append(name), clock.work(0.001))) for name in "abc"}
+    timings = compare(variants, rounds=3, warmup=0)
+    assert order == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]  # one sample of each per round
+    assert {name: t.n for name, t in timings.items()} == {"a": 3, "b": 3, "c": 3}
+
+
+def test_compare_a_busy_moment_hits_every_variant_alike(clock):
+    # The machine is busy for one round: interleaved, both variants see it once; their medians
+    # keep their true ratio. Timed one after the other, the busy stretch would hit one only.
+    busy = iter([0] * 2 + [5.0] * 2 + [0] * 100)
+    variants = {
+        "slow": lambda: clock.work(0.010 + next(busy)),
+        "fast": lambda: clock.work(0.001 + next(busy)),
+    }
+    timings = compare(variants, rounds=5, warmup=1)
+    assert timings["slow"].median / timings["fast"].median == pytest.approx(10)
+
+
+def test_compare_number_per_variant(clock):
+    variants = {"a": lambda: clock.work(1e-6), "b": lambda: clock.work(1e-3)}
+    timings = compare(variants, rounds=2, warmup=0, number={"a": 100})
+    assert clock.calls == 2 * 100 + 2 * 1
+    assert timings["a"].median == pytest.approx(1e-6)
+
+
+@pytest.mark.parametrize(
+    ("variants", "kwargs", "message"),
+    [
+        ({}, {}, "needs a dict"),
+        ([lambda: 1], {}, "needs a dict"),
+        ({"a": 3}, {}, "not a function"),
+        ({"a": lambda: 1}, {"rounds": 0}, "rounds"),
+        ({"a": lambda: 1}, {"number": {"a": 0}}, "number"),
+    ],
+)
+def test_compare_refuses_bad_arguments(variants, kwargs, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        compare(variants, **kwargs)

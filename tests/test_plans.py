@@ -325,3 +325,33 @@ def test_btree_shape_without_dbstat(monkeypatch):
 
     with pytest.raises(ValueError, match="built without the dbstat table"):
         btree_shape(engine, "orders")
+
+
+# --- plans on pooled connections whose cached schema is stale ----------------------------------
+
+
+def test_a_plan_sees_an_index_another_connection_just_changed(tmp_path):
+    """07-indexing once printed plans one CREATE INDEX late: a pooled connection caches the
+    schema and EXPLAIN QUERY PLAN does not read the file. Mutation: drop the refresh in
+    explain() and this fails in about half of the rounds."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'plans.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER)")
+    first, second = engine.connect(), engine.connect()
+    wrong = []
+    for round_ in range(40):
+        writer, reader = (first, second) if round_ % 2 else (second, first)
+        explain(reader, "SELECT * FROM t WHERE a = 2")  # the reader caches the schema it knows
+        writer.exec_driver_sql("DROP INDEX IF EXISTS ix_a")
+        indexed = round_ % 3 != 0
+        if indexed:
+            writer.exec_driver_sql("CREATE INDEX ix_a ON t (a)")
+        writer.commit()
+        if explain(reader, "SELECT * FROM t WHERE a = 2").uses_index("ix_a") != indexed:
+            wrong.append(round_)
+        if btree_shape(reader, "t").pages < 1 or (indexed and btree_shape(reader, "ix_a").pages < 1):
+            wrong.append(round_)
+        reader.rollback()
+    first.close(), second.close()
+    engine.dispose()
+    assert wrong == []
