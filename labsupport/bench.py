@@ -7,16 +7,23 @@ side by side in one run where a comparison is the point, so a busy machine slows
 - requests per second through `serve(...).client` vs a bare uvicorn thread with a keep-alive
   httpx client, interleaved rounds;
 - generating and loading about a million bookshop rows into SQLite;
-- executing each notebook in a fresh kernel (``--notebooks``).
+- executing each notebook in a fresh kernel (``--notebooks``);
+- ``--busy``: each notebook (or the ones named) run strict (``LAB_STRICT=1``) in a fresh kernel,
+  several times, while CPU-bound processes keep every core busy: a student's laptop or a shared
+  hub node is never idle, and a lesson's claims must hold there too.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -24,7 +31,7 @@ from fastapi import FastAPI
 
 from labsupport.servers import serve
 
-__all__ = ["server_start_stop", "throughput_vs_bare_uvicorn", "main"]
+__all__ = ["server_start_stop", "throughput_vs_bare_uvicorn", "busy_runs", "main"]
 
 
 def _ping_app() -> FastAPI:
@@ -109,10 +116,60 @@ def _notebook_times() -> dict[str, float]:
     return times
 
 
+def busy_runs(paths: list[Path], *, runs: int = 3, burners: int = 2) -> list[tuple[str, int, float, str]]:
+    """Run each notebook `runs` times, strict, while `burners` CPU-bound processes run alongside.
+
+    Returns ``(notebook, run, seconds, error)`` rows; ``error`` is empty when the run passed, else
+    the first line of what failed (a claim not reproduced, an assert, a timeout).
+    """
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    from labsupport.notebooks import execute
+
+    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(burners)]
+    previous = os.environ.get("LAB_STRICT")
+    os.environ["LAB_STRICT"] = "1"  # the kernels inherit it
+    rows = []
+    try:
+        for path in paths:
+            for run in range(1, runs + 1):
+                began = time.perf_counter()
+                error = ""
+                try:
+                    execute(path)
+                except (CellExecutionError, CellTimeoutError) as exc:
+                    lines = [line for line in str(exc).splitlines() if "Error" in line or "not reproduced" in line]
+                    error = (lines[-1] if lines else str(exc).splitlines()[0])[:300]
+                rows.append((path.name, run, time.perf_counter() - began, error))
+    finally:
+        if previous is None:
+            os.environ.pop("LAB_STRICT", None)
+        else:
+            os.environ["LAB_STRICT"] = previous
+        for process in spinning:
+            process.kill()
+            process.wait()
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labsupport bench", description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", action="store_true", help="also time each notebook in a fresh kernel")
+    parser.add_argument("--busy", action="store_true", help="only run notebooks strict with every core busy")
+    parser.add_argument("--runs", type=int, default=3, help="runs per notebook with --busy (default 3)")
+    parser.add_argument("--burners", type=int, default=os.cpu_count() or 2, help="CPU-bound processes alongside")
+    parser.add_argument("paths", nargs="*", type=Path, help="notebooks for --busy (default: all)")
     args = parser.parse_args(argv)
+
+    if args.busy:
+        from labsupport.notebooks import notebook_paths
+
+        rows = busy_runs(args.paths or notebook_paths(), runs=args.runs, burners=args.burners)
+        for name, run, seconds, error in rows:
+            print(f"{name} run {run}: {'FAILED ' + error if error else 'passed'} in {seconds:.1f} s")
+        failed = sum(1 for row in rows if row[3])
+        print(f"{len(rows) - failed} passed, {failed} failed ({args.burners} CPU-bound processes alongside)")
+        return 1 if failed else 0
 
     timing = server_start_stop()
     print(
