@@ -1,4 +1,4 @@
-"""The real-server switches, read in one place (DESIGN.md, "Real servers instead of the embedded defaults").
+"""The real-server switches, read in one place (CONTRIBUTING.md, "Real servers").
 
 Introduced in 00-start-here. Every helper that could use a real server asks `settings()`; nothing
 reads these variables anywhere else. They are read when asked, not at import, so a notebook can

@@ -114,7 +114,7 @@ def _hide_password(url: str) -> str:
 
 
 def _switches() -> list[_Line]:
-    """Which servers the lessons will use (DESIGN.md), and the extra package each one needs."""
+    """Which servers the lessons will use (the switches in config.py), and the extra package each needs."""
     try:
         switches = config.settings()
     except ValueError as exc:

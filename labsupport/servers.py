@@ -1,6 +1,7 @@
 """Run an ASGI app on a real socket from inside a notebook: `serve(app, name=...)`.
 
-Introduced in 00-start-here, used by every notebook. Facts this module is built on (DESIGN.md):
+Introduced in 00-start-here, used by every notebook. Facts this module is built on (CONTRIBUTING.md,
+"uvicorn inside a Jupyter kernel"):
 
 - The kernel already runs an event loop, so uvicorn runs in a daemon thread with its own loop.
 - We bind the socket ourselves on 127.0.0.1: a port that is taken fails at once, in the caller's

@@ -77,3 +77,19 @@ def test_code_is_lint_clean():
     ruff = Path(sys.executable).parent / "ruff"
     done = subprocess.run([str(ruff), "check", "labsupport", "tests"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
+
+
+def test_every_document_the_code_cites_is_in_the_repository():
+    """A contributor with only this repository must find the notes a docstring points to.
+    (Mutation that failed it: servers.py citing the design notes file that lives outside the
+    repository, by its name.)"""
+    cited = re.compile(r"\b([A-Za-z0-9_][\w./-]*\.md)\b")
+    missing = set()
+    for folder in ("labsupport", "tests", "notebooks"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix not in {".py", ".ipynb", ".cfg"}:
+                continue
+            for name in cited.findall(path.read_text(encoding="utf-8")):
+                if not (ROOT / name).exists() and not list(ROOT.glob(f"*/{name}")):
+                    missing.add(f"{path.relative_to(ROOT)} cites {name}")
+    assert not missing, sorted(missing)
