@@ -3,6 +3,7 @@ each test must see a fresh one); nothing is shared between test modules."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from pathlib import Path
@@ -37,6 +38,31 @@ def stop_servers():
 
     yield
     servers.stop_all()
+
+
+@pytest.fixture
+def cell_output(caplog, capfd):
+    """A function: -> what a notebook cell would have shown since the test began.
+
+    In a kernel, a log record that reaches the root logger at WARNING or above is printed by
+    logging's last-resort handler into the running cell. Under pytest the logging plugin's
+    handler takes it first, so stderr alone (capfd) would stay empty whatever leaked: this reads
+    both the captured output and the records that reached the root logger.
+    """
+    formatter = logging.Formatter()
+    printed: list[str] = []
+
+    def read() -> str:
+        printed.extend(text for text in capfd.readouterr() if text)
+        records = [
+            f"{record.levelname}: {record.getMessage()}"
+            + (f"\n{formatter.formatException(record.exc_info)}" if record.exc_info else "")
+            for record in caplog.records
+            if record.levelno >= logging.WARNING
+        ]
+        return "\n".join([*printed, *records])
+
+    return read
 
 
 def _listening_addresses(pid: int) -> list[str]:
