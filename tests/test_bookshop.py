@@ -106,15 +106,33 @@ def test_list_books_filters_by_genre_and_author(client: httpx.Client) -> None:
     assert client.get("/api/books", params={"genre": "no such genre"}).json() == []
 
 
-def test_list_books_pages_do_not_overlap(client: httpx.Client) -> None:
-    everything = client.get("/api/books", params={"sort": "price", "limit": 100}).json()
-    pages = [
-        client.get("/api/books", params={"sort": "price", "limit": 3, "offset": start}).json()
-        for start in (0, 3, 6)
-    ]
-    assert [len(page) for page in pages] == [3, 3, 3]
-    assert pages[0] + pages[1] + pages[2] == everything[:9]
-    assert client.get("/api/books", params={"offset": 10_000}).json() == []
+def test_list_books_pages_do_not_overlap_even_where_prices_tie() -> None:
+    """Many books share a price: without the id tie-breaker in ORDER BY, the database may order
+    equal prices differently from one page's query to the next, so pages overlap or skip.
+    (Mutation that failed this: `order_by(column)` without `books.c.id`.)"""
+    with serve(create_app(orders=0, seed=0), name="test-bookshop-ties") as shop:
+        for i in range(30):
+            add_book(shop.client, title=f"Tie {i}", price_cents=1 + i % 2)  # the two lowest prices
+        for sort in ("price", "-price"):
+            everything = shop.client.get("/api/books", params={"sort": sort, "limit": 100}).json()
+            pages = [
+                shop.client.get("/api/books", params={"sort": sort, "limit": 7, "offset": start}).json()
+                for start in range(0, 35, 7)
+            ]
+            ids = [book["id"] for page in pages for book in page]
+            assert ids == [book["id"] for book in everything[:35]]
+            assert len(set(ids)) == 35
+            sign = 1 if sort == "price" else -1
+            assert everything == sorted(everything, key=lambda b, sign=sign: (sign * b["price_cents"], b["id"]))
+        assert shop.client.get("/api/books", params={"offset": 10_000}).json() == []
+        # SQLite happens to keep ties in rowid order, so the pages above would agree even
+        # without a tie-breaker; PostgreSQL's top-N sort does not. So check the statement too.
+        from labsupport.measurement import count_queries
+
+        for sort, order in (("price", "books.price_cents, books.id"), ("-price", "books.price_cents DESC, books.id")):
+            with count_queries(shop.app.state.engine) as queries:
+                shop.client.get("/api/books", params={"sort": sort, "limit": 7})
+            assert any(f"ORDER BY {order}" in statement for statement in queries.statements), queries.statements
 
 
 @pytest.mark.parametrize(
@@ -373,6 +391,33 @@ def test_concurrent_orders_never_oversell(server: Server) -> None:
         statuses = list(pool.map(place, range(16)))
     assert sorted(statuses) == [201] * 5 + [409] * 11
     assert client.get(f"/api/books/{book['id']}").json()["stock"] == 0
+
+
+def test_take_stock_is_one_statement_so_two_sales_cannot_take_the_last_copy(engine) -> None:
+    """The API test above also passes with a read-then-write take_stock, because the order's
+    INSERT takes SQLite's write lock first and serializes the orders. This races the
+    repository itself. (Mutation that failed this: take_stock reading the stock, sleeping
+    1 ms, then writing stock - quantity.)"""
+    import threading
+
+    store = repositories.Store(engine)
+    with engine.begin() as conn:
+        conn.execute(schema.books.insert().values(id=1, title="Last", author="A", genre="g", price_cents=1, stock=0))
+    for _ in range(10):
+        with engine.begin() as conn:
+            conn.execute(schema.books.update().values(stock=1))
+        start = threading.Barrier(4)
+
+        def sell(_: int, start: threading.Barrier = start) -> bool:
+            start.wait()
+            with store.unit_of_work() as uow:
+                return uow.books.take_stock(1, 1)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            sold = list(pool.map(sell, range(4)))
+        assert sold.count(True) == 1, sold
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(schema.books.c.stock)).scalar_one() == 0
 
 
 # --- the app as a whole ----------------------------------------------------------------------
