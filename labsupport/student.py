@@ -152,13 +152,13 @@ def _bound_names(statements: list[ast.stmt]):
                 for alias in aliases:
                     if alias.name != "*":
                         yield alias.asname or alias.name.split(".")[0]
-        # Names bound inside blocks (if/for/while/with/try bodies) belong to the same scope.
-        for field in ("body", "orelse", "finalbody"):
+        # Names bound inside blocks (if/for/while/with/try bodies, except handlers, match
+        # cases) belong to the same scope; visited in source order: try, except, else, finally.
+        yield from _bound_names(getattr(statement, "body", []))
+        for block in (*getattr(statement, "handlers", []), *getattr(statement, "cases", [])):
+            yield from _bound_names(block.body)
+        for field in ("orelse", "finalbody"):
             yield from _bound_names(getattr(statement, field, []))
-        for handler in getattr(statement, "handlers", []):
-            yield from _bound_names(handler.body)
-        for case in getattr(statement, "cases", []):
-            yield from _bound_names(case.body)
 
 
 def _target_names(target: ast.expr):

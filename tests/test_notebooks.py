@@ -119,6 +119,18 @@ def test_contents_lists_numbered_notebooks_in_order_with_titles(tmp_path):
     ]
 
 
+def test_notebook_paths_are_in_number_order_whatever_the_folder_lists_first(tmp_path):
+    """(Mutation that failed this: notebook_paths without sorted(); a folder of two files
+    happened to list them in order.)"""
+    import random
+
+    names = [f"{n:02d}-topic.ipynb" for n in range(40)]
+    random.Random(7).shuffle(names)
+    for name in names:
+        _write_notebook(tmp_path / name, "# x")
+    assert [p.name for p in notebook_paths(tmp_path)] == sorted(names)
+
+
 def test_clean_drops_execution_timestamps_only():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
     nb.cells[0].metadata["execution"] = {"iopub.execute_input": "2026-11-23T19:00:00Z"}

@@ -1,6 +1,7 @@
 """The two install routes (pip via the Makefile, conda via environment.yml) must not drift apart."""
 
 import ast
+import json
 import re
 import subprocess
 import sys
@@ -93,3 +94,20 @@ def test_every_document_the_code_cites_is_in_the_repository():
                 if not (ROOT / name).exists() and not list(ROOT.glob(f"*/{name}")):
                     missing.add(f"{path.relative_to(ROOT)} cites {name}")
     assert not missing, sorted(missing)
+
+
+def test_paths_are_anchored_to_the_package_whatever_the_current_directory(tmp_path):
+    """Imported from another folder, every path still points into the repository. The import
+    happens in that folder (a subprocess), because these paths are computed at import time.
+    (Mutation that failed this: NOTEBOOKS_DIR = Path("notebooks").resolve().)"""
+    code = (
+        "import json, labsupport.config as c, labsupport.notebooks as n, labsupport.student as s, "
+        "labsupport.doctor as d; print(json.dumps([str(c.DATA_DIR), str(n.NOTEBOOKS_DIR), "
+        "str(s._BUILD_DIR), str(d._notebooks_dir()), [p.name for p in n.notebook_paths()]]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)
+    data, notebooks, build, doctor_notebooks, names = json.loads(done.stdout)
+    assert Path(data) == ROOT / "data" and (Path(data) / "orders_wide.csv").is_file()
+    assert Path(notebooks) == Path(doctor_notebooks) == ROOT / "notebooks"
+    assert Path(build) == ROOT / "build" / "student"
+    assert names and names[0] == "00-start-here.ipynb"
