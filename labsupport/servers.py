@@ -16,6 +16,7 @@ Introduced in 00-start-here, used by every notebook. Facts this module is built 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import socket
@@ -36,6 +37,7 @@ HOST = "127.0.0.1"
 _THREAD_PREFIX = "labsupport-server-"
 _registry: dict[str, Server] = {}
 _registry_lock = threading.Lock()
+_serve_lock = threading.RLock()
 
 
 class ServerError(RuntimeError):
@@ -93,6 +95,45 @@ class _LabClient(httpx.Client):
             raise httpx.ConnectError(message, request=request) from None
 
 
+class _KeepAliveAfterCrash:
+    """ASGI wrapper: an endpoint's exception is logged here instead of reaching uvicorn.
+
+    Starlette answers 500 and re-raises; uvicorn then logs the exception and *closes* the
+    keep-alive connection, so the client's very next request, sent on that connection before
+    the close arrives, fails with ``ReadError`` (276 of 300 times here). The same log record
+    is written here (`_RouteServerLogs` shows it in the cell) and, once the 500 has been sent
+    whole, the connection stays open. A response cut off half way still closes it.
+    """
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = finished = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started, finished
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started and not finished:
+                raise  # the client holds half a response: only closing the connection ends it
+            logging.getLogger("uvicorn.error").error("Exception in ASGI application\n", exc_info=True)
+            if not started:
+                headers = [(b"content-type", b"text/plain; charset=utf-8")]
+                await send({"type": "http.response.start", "status": 500, "headers": headers})
+                await send({"type": "http.response.body", "body": b"Internal Server Error"})
+
+
 class Server:
     """A running lab server: `.url`, `.client`, `.stop()`. Made by `serve()`."""
 
@@ -113,7 +154,7 @@ class Server:
             ca.issue_cert(HOST, "localhost").private_key_and_cert_chain_pem.write_to_path(str(certfile))
             tls = {"ssl_certfile": str(certfile)}
         config = uvicorn.Config(
-            app,
+            _KeepAliveAfterCrash(app),
             log_config=None,  # leave the process's logging configuration alone
             log_level="warning",
             access_log=False,
@@ -122,6 +163,8 @@ class Server:
             **tls,
         )
         self._uvicorn = uvicorn.Server(config)
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by the server thread
+        self._task: asyncio.Task[None] | None = None
         self._thread = threading.Thread(
             target=self._run, args=(sock,), name=_THREAD_PREFIX + name, daemon=True
         )
@@ -129,10 +172,25 @@ class Server:
         self.client: httpx.Client = _LabClient(name, base_url=self.url, timeout=timeout, verify=verify)
 
     def _run(self, sock: socket.socket) -> None:
+        # Like uvicorn.Server.run, but keeping the loop and task, so that a start-up that hangs
+        # can be cancelled from the caller's thread (`_cancel`) instead of left spinning.
+        async def serve() -> None:
+            self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+            await self._uvicorn.serve(sockets=[sock])
+
         try:
-            self._uvicorn.run(sockets=[sock])
-        except SystemExit:
-            pass  # uvicorn exits when start-up fails; `_start` sees the thread end and reports it
+            asyncio.run(serve())
+        except (SystemExit, asyncio.CancelledError):
+            pass  # start-up failed or was cancelled; `_start` sees the thread end and reports it
+
+    def _cancel(self) -> None:
+        """Cancel the server's task from another thread: ends even a start-up stuck in the app."""
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            try:
+                loop.call_soon_threadsafe(task.cancel)
+            except RuntimeError:
+                pass  # the loop already closed: nothing left to cancel
 
     @property
     def running(self) -> bool:
@@ -152,6 +210,7 @@ class Server:
                 error.log = list(self.log)
                 raise error
             if time.perf_counter() > deadline:
+                self._cancel()
                 self.stop()
                 raise ServerError(
                     f"server {self.name!r} did not finish starting within {startup_timeout} s: "
@@ -266,26 +325,30 @@ def serve(
     if not isinstance(name, str) or not name:
         raise ValueError("serve() needs a non-empty server name")
     _install_log_filter()
-    with _registry_lock:
-        previous = _registry.pop(name, None)
-    if previous is not None:
-        previous.stop()
-    sock = _bind(port)
-    try:
-        server = Server(name, app, sock, timeout, ca)
-    except BaseException:
-        sock.close()
-        raise
-    with _registry_lock:
-        _registry[name] = server
-    try:
-        server._start(startup_timeout)
-    except BaseException:
+    # One serve() at a time: two threads serving one name at once would each stop "the
+    # previous" server before either registered, and the one registered first would run on,
+    # forgotten by stop_all(). Starting takes a few milliseconds.
+    with _serve_lock:
         with _registry_lock:
-            if _registry.get(name) is server:
-                del _registry[name]
-        raise
-    return server
+            previous = _registry.pop(name, None)
+        if previous is not None:
+            previous.stop()
+        sock = _bind(port)
+        try:
+            server = Server(name, app, sock, timeout, ca)
+        except BaseException:
+            sock.close()
+            raise
+        with _registry_lock:
+            _registry[name] = server
+        try:
+            server._start(startup_timeout)
+        except BaseException:
+            with _registry_lock:
+                if _registry.get(name) is server:
+                    del _registry[name]
+            raise
+        return server
 
 
 def running_servers() -> list[Server]:
