@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import shutil
 import tempfile
 import weakref
@@ -57,11 +58,39 @@ def sql_engine(*, echo: bool = False) -> sa.Engine:
     if config.database == "postgres":
         return sa.create_engine(_new_postgres_database(), echo=echo)
 
-    directory = Path(tempfile.mkdtemp(prefix="labsupport-"))
+    _remove_databases_of_dead_processes()
+    directory = Path(tempfile.mkdtemp(prefix=f"{_SQLITE_PREFIX}{os.getpid()}-"))
     engine = sa.create_engine(f"sqlite:///{directory / 'lab.db'}", echo=echo)
     sa.event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     weakref.finalize(engine, shutil.rmtree, directory, True)
     return engine
+
+
+_SQLITE_PREFIX = "labsupport-db-"  # + the owning process's id + "-" + a random part
+
+
+@functools.cache  # once per process: the first sql_engine() of a kernel
+def _remove_databases_of_dead_processes() -> None:
+    """Remove the SQLite folders that killed kernels left behind.
+
+    Each folder is removed when its engine is garbage-collected or its process exits, but a
+    kernel that is killed (or crashes) runs no exit code. Its folder names its process id:
+    when no such process lives any more, nothing can be using it.
+    """
+    for folder in Path(tempfile.gettempdir()).glob(f"{_SQLITE_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_SQLITE_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else (PermissionError), or we cannot tell
+        return True
+    return True
 
 
 def _new_postgres_database() -> str:

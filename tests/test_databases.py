@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import types
 from pathlib import Path
@@ -178,3 +179,26 @@ def test_redis_url_switch_gives_redis_with_timeouts(monkeypatch):
         assert kwargs["decode_responses"] is True
     finally:
         client.close()
+
+
+def test_folders_of_killed_kernels_are_removed_on_the_next_start(tmp_path, monkeypatch):
+    """A killed kernel runs no exit code, so its SQLite folder stays; the next process's first
+    sql_engine() removes every folder whose process is gone, and no other. (Mutation that failed
+    this: the sweep not called from sql_engine.)"""
+    import subprocess
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = tmp_path / f"labsupport-db-{int(dead.stdout)}-abc"
+    alive = tmp_path / f"labsupport-db-{os.getppid()}-def"  # our parent lives
+    unrelated = tmp_path / "labsupport-db-notapid-x"
+    for folder in (orphan, alive, unrelated):
+        folder.mkdir()
+        (folder / "lab.db").write_bytes(b"")
+    databases._remove_databases_of_dead_processes.cache_clear()
+    engine = databases.sql_engine()
+    assert not orphan.exists()
+    assert alive.exists() and unrelated.exists()
+    assert str(tmp_path / f"labsupport-db-{os.getpid()}-") in str(engine.url)
+    engine.dispose()
