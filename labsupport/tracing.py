@@ -14,7 +14,10 @@ FastAPI runs sync endpoints in a thread pool with a *copy* of the request's cont
 refers to the same recorder object, so spans recorded in that thread land in the same header.
 
 Client side, `trace_request` times the whole round trip and subtracts the nested server spans
-to get the layers of the 00-start-here chart: network, framework, route, logic, database.
+to get the layers of the 00-start-here chart: HTTP (client + server), framework, route, logic,
+database. The first is *not* network time: in the lab, client and server share one machine and
+a request never leaves it; that layer is the HTTP handling at both ends (httpx, the loopback
+socket, uvicorn).
 """
 
 from __future__ import annotations
@@ -42,11 +45,15 @@ __all__ = [
     "parse_server_timing",
     "RequestTrace",
     "trace_request",
+    "HTTP_LAYER",
 ]
 
 # A metric name must be an HTTP token (RFC 9110) to be sent in the header unquoted.
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _QUERY_START = "labsupport.tracing.query_start"
+# The label of the layer outside the app: HTTP handling by the client and the server, both on
+# this machine. Not "network": in the lab no request crosses one.
+HTTP_LAYER = "HTTP (client + server)"
 _current: ContextVar[SpanRecorder | None] = ContextVar("labsupport_tracing_spans", default=None)
 
 
@@ -229,7 +236,10 @@ def parse_server_timing(header: str) -> dict[str, ServerTimingMetric]:
 class RequestTrace:
     """One request seen from both ends; the five layers are in ms and add up to `total`.
 
-    - ``network``: total − app — the client, the socket and uvicorn's HTTP parsing
+    - ``http``: total − app — HTTP handling at both ends on this machine: httpx writing the
+      request and reading the response, the loopback socket, uvicorn parsing and writing HTTP.
+      No real network is crossed here (client and server share one machine), so it is not
+      "network time"; across a real network the round trips would add to it.
     - ``framework``: app − route — FastAPI routing, validation, serialization, the thread hop
     - ``route``: route − service — our route function itself (the controller)
     - ``logic``: service − db — business rules, and SQLAlchemy's Python side (taking a
@@ -242,7 +252,7 @@ class RequestTrace:
 
     response: httpx.Response
     total: float
-    network: float
+    http: float
     framework: float
     route: float
     logic: float
@@ -251,9 +261,12 @@ class RequestTrace:
     metrics: dict[str, ServerTimingMetric] = field(default_factory=dict)
 
     def layers(self) -> dict[str, float]:
-        """``{layer: ms}`` from the outside in, ready for `labsupport.plots.stacked_bar`."""
+        """``{layer: ms}`` from the outside in, ready for `labsupport.plots.stacked_bar`.
+
+        The keys are the labels a chart shows: ``HTTP (client + server)`` for `http`.
+        """
         return {
-            "network": self.network,
+            HTTP_LAYER: self.http,
             "framework": self.framework,
             "route": self.route,
             "logic": self.logic,
@@ -294,7 +307,7 @@ def trace_request(client: httpx.Client, method: str, path: str, **kwargs: Any) -
     return RequestTrace(
         response=response,
         total=total,
-        network=max(total - app, 0.0),
+        http=max(total - app, 0.0),
         framework=max(app - route, 0.0),
         route=max(route - service, 0.0),
         logic=max(service - db, 0.0),

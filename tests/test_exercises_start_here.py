@@ -63,6 +63,9 @@ def test_database_share_right(shop):
         (lambda trace: "half", "Expected a number between 0 and 1"),
         ("trace.database / trace.total", "should be a function"),
         (lambda trace: trace.databse, "Could not check your answer: it raised AttributeError"),
+        # The layer outside the app was once called "network"; nothing crosses a network here.
+        (lambda trace: trace.network / trace.total, "A trace has no `network`"),
+        (lambda trace: trace.http / trace.total, "share of HTTP handling (client + server)"),
     ],
 )
 def test_database_share_wrong_answers_get_specific_hints(shop, function, hint):

@@ -15,6 +15,7 @@ from labsupport.apps.bookshop import create_app
 from labsupport.databases import sql_engine
 from labsupport.servers import Server, serve
 from labsupport.tracing import (
+    HTTP_LAYER,
     RequestTrace,
     ServerTimingMetric,
     ServerTimingMiddleware,
@@ -26,7 +27,7 @@ from labsupport.tracing import (
     trace_request,
 )
 
-LAYERS = ["network", "framework", "route", "logic", "database"]
+LAYERS = [HTTP_LAYER, "framework", "route", "logic", "database"]
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +188,10 @@ def fake_client(server_timing: str | None) -> httpx.Client:
     return httpx.Client(transport=httpx.MockTransport(lambda _: reply))
 
 
-def test_trace_request_without_server_timing_is_all_network() -> None:
+def test_trace_request_without_server_timing_is_all_http_handling() -> None:
     with fake_client(None) as client:
         trace = trace_request(client, "GET", "http://lab.test/")
-    assert trace.network == trace.total > 0
+    assert trace.http == trace.total > 0
     assert trace.framework == trace.route == trace.logic == trace.database == trace.queries == 0
 
 
@@ -200,9 +201,9 @@ def test_trace_request_treats_missing_spans_as_empty_layers_and_clamps() -> None
         trace = trace_request(client, "GET", "http://lab.test/")
     assert (trace.framework, trace.route, trace.logic, trace.database) == (2, 0, 0, 1)
     assert trace.queries == 4
-    # A server clock claiming more than the client measured cannot make the network negative.
+    # A server clock claiming more than the client measured cannot make the HTTP layer negative.
     with fake_client("app;dur=100000") as client:
-        assert trace_request(client, "GET", "http://lab.test/").network == 0
+        assert trace_request(client, "GET", "http://lab.test/").http == 0
 
 
 def test_sync_endpoints_record_into_the_request_trace() -> None:
@@ -271,3 +272,13 @@ def test_request_trace_is_a_plain_record() -> None:
     trace = RequestTrace(response, 10.0, 4.0, 3.0, 1.0, 1.5, 0.5, queries=1)
     assert trace.layers() == dict(zip(LAYERS, [4.0, 3.0, 1.0, 1.5, 0.5]))
     assert str(trace).startswith("GET /x → 200 in 10.000 ms")
+
+
+def test_the_layer_outside_the_app_is_not_called_network() -> None:
+    # Client and server share one machine: that time is HTTP handling at both ends, not a network.
+    response = httpx.Response(200, request=httpx.Request("GET", "http://lab.test/x"))
+    trace = RequestTrace(response, 10.0, 4.0, 3.0, 1.0, 1.5, 0.5, queries=1)
+    assert not hasattr(trace, "network")
+    assert "network" not in " ".join(trace.layers()).lower()
+    assert "network" not in str(trace).lower()
+    assert str(trace).startswith("GET /x → 200 in 10.000 ms (HTTP (client + server) 4.000, framework 3.000")

@@ -52,7 +52,16 @@ def check_database_share(database_share: Callable[[RequestTrace], float], server
         raise Hint("database_share should be a function taking one trace, e.g. `def database_share(trace): ...`.")
     for path in REQUESTS:
         trace = trace_request(server.client, "GET", path)
-        answer = database_share(trace)
+        try:
+            answer = database_share(trace)
+        except AttributeError as exc:
+            if getattr(exc, "name", None) == "network" or "'network'" in str(exc):
+                raise Hint(
+                    "A trace has no `network`: nothing here crosses a network, because client and "
+                    "server share this machine. The time outside the app is `trace.http`, the HTTP "
+                    "handling of the client and the server; the database's is `trace.database`."
+                ) from None
+            raise
         expected = trace.database / trace.total
         expect_type(answer, (int, float), "a number between 0 and 1")
         if abs(answer - trace.database) < 1e-9 and trace.database != expected:
@@ -61,6 +70,8 @@ def check_database_share(database_share: Callable[[RequestTrace], float], server
             raise Hint("A share is a fraction between 0 and 1: divide the database time by trace.total.")
         if abs(answer - (1 - expected)) < 1e-9 and abs(expected - 0.5) > 1e-6:
             raise Hint("That is the share spent *outside* the database.")
+        if abs(answer - trace.http / trace.total) < 1e-9 and abs(trace.http - trace.database) > 1e-6:
+            raise Hint("That is the share of HTTP handling (client + server), not of the database.")
         expect_close(
             answer, expected, rel_tol=1e-6, abs_tol=1e-9,
             what=f"Your share for GET {path}", hint="Use trace.database and trace.total.",
