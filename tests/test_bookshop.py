@@ -263,7 +263,7 @@ def test_delete_ordered_book_is_409_and_keeps_it(client: httpx.Client) -> None:
 def test_wrong_method_is_405_listing_every_allowed_method(client: httpx.Client) -> None:
     response = client.patch("/api/books/1", json={})
     assert response.status_code == 405
-    assert set(response.headers["allow"].split(", ")) >= {"GET", "PUT", "DELETE"}
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "PUT", "DELETE"}
 
 
 # --- customers -------------------------------------------------------------------------------
@@ -485,3 +485,58 @@ def test_layers_only_know_their_neighbours() -> None:
     assert not imported_modules(services) & {"fastapi", "starlette", "sqlalchemy", "sqlite3"}
     assert not imported_modules(repositories) & {"fastapi", "starlette"}
     assert bookshop.__all__ == ["create_app"]
+
+
+# --- races: two clients at once get an answer, never a 500 ----------------------------------
+
+
+def _at_once(server: Server, calls: list) -> list[httpx.Response]:
+    """Send each (method, path, json) from its own client, all released at the same moment."""
+    import threading
+
+    start = threading.Barrier(len(calls))
+
+    def send(call: tuple) -> httpx.Response:
+        method, path, body = call
+        with httpx.Client(base_url=server.url, timeout=10) as own_client:
+            request = own_client.build_request(method, path, json=body)
+            start.wait()
+            return own_client.send(request)
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(send, calls))
+
+
+def test_two_clients_creating_the_same_email_get_201_and_409_never_500(server: Server) -> None:
+    """(Mutation that failed this: unit_of_work beginning with a plain, deferred BEGIN.)"""
+    for round_ in range(25):
+        customer = {"name": "Twin", "email": f"twin{round_}@example.org", "city": "Leeds"}
+        statuses = sorted(r.status_code for r in _at_once(server, [("POST", "/api/customers", customer)] * 2))
+        assert statuses == [201, 409], (round_, statuses)
+
+
+def test_deleting_a_book_while_it_is_ordered_is_409_or_done_never_500(server: Server) -> None:
+    """(Mutation that failed this: no explicit BEGIN, sqlite3 beginning at the first write.)"""
+    customer = add_customer(server.client, "racer@example.org")
+    outcomes = set()
+    for _ in range(25):
+        book = add_book(server.client, stock=3)
+        order = {"customer_id": customer["id"], "lines": [{"book_id": book["id"], "quantity": 1}]}
+        calls = [("POST", "/api/orders", order), ("DELETE", f"/api/books/{book['id']}", None)]
+        ordered, deleted = _at_once(server, calls)
+        outcome = (ordered.status_code, deleted.status_code)
+        # Either the order came first (then the book cannot be deleted), or the delete did
+        # (then the order names a book that does not exist).
+        assert outcome in {(201, 409), (404, 204)}, (outcome, ordered.text, deleted.text)
+        outcomes.add(outcome)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/health", "/api/books", "/api/books/1", "/api/reports/bestsellers", "/api/customers/1", "/api/orders/1"],
+)
+def test_head_works_wherever_get_does(client: httpx.Client, path: str) -> None:
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 
 from labsupport.apps.bookshop.repositories import Store
 from labsupport.apps.bookshop.routes import (
+    HeadAsGet,
     domain_error_response,
     method_not_allowed_response,
     router,
@@ -56,4 +57,5 @@ def create_app(engine: sa.Engine | None = None, *, orders: int = 200, seed: int 
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(405, method_not_allowed_response)
     app.add_middleware(ServerTimingMiddleware)
+    app.add_middleware(HeadAsGet)
     return app

@@ -156,9 +156,19 @@ class Store:
         self.engine = engine
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[UnitOfWork]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+    def unit_of_work(self, *, write: bool = False) -> Iterator[UnitOfWork]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        Pass ``write=True`` when the work will write. On SQLite the transaction then takes the
+        database's write lock at once (``BEGIN IMMEDIATE``): Python's sqlite3 would otherwise
+        begin only at the first write, and a check-then-act ("is this email free? then insert")
+        could interleave with another request's and end in a constraint error, a 500.
+        """
         with self.engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                # Straight to the driver, as sqlite3 sends its own BEGIN: transaction control,
+                # not a query of the lesson's (the Server-Timing and N+1 counts leave it out).
+                connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield UnitOfWork(
                 books=BookRepository(connection),
                 customers=CustomerRepository(connection),

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labsupport.apps.bookshop.schemas import (
     MAX_ID,
@@ -163,6 +164,8 @@ def method_not_allowed_response(request: Request, error: HTTPException) -> Respo
     """
     path = request.url.path
     methods = {m for route in router.routes if route.path_regex.match(path) for m in route.methods}
+    if "GET" in methods:
+        methods.add("HEAD")  # answered as GET without the body (`HeadAsGet` in create_app)
     allow = ", ".join(sorted(methods)) if methods else (error.headers or {}).get("Allow", "")
     return _json_response(405, {"detail": error.detail}, headers={"Allow": allow})
 
@@ -170,3 +173,27 @@ def method_not_allowed_response(request: Request, error: HTTPException) -> Respo
 def _json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
     # json.dumps escapes every non-ASCII character, so any text a client sent can be sent back.
     return Response(json.dumps(body), status, headers, media_type="application/json")
+
+
+class HeadAsGet:
+    """ASGI middleware: ``HEAD`` answered as ``GET`` without the body, wherever GET works.
+
+    HTTP requires it (RFC 9110 §9.3.2: the same status and headers as GET, no content), and
+    clients and caches use it to ask about a resource cheaply; FastAPI's routes answer only
+    the methods they name.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)

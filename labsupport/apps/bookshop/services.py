@@ -73,17 +73,17 @@ class BookshopService:
 
     @span("service")
     def add_book(self, book: Row) -> Row:
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=True) as uow:
             return uow.books.add(book)
 
     @span("service")
     def replace_book(self, book_id: int, book: Row) -> Row:
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=True) as uow:
             return _found(uow.books.replace(book_id, book), "book", book_id)
 
     @span("service")
     def delete_book(self, book_id: int) -> None:
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=True) as uow:
             _found(uow.books.get(book_id), "book", book_id)
             if uow.books.is_ordered(book_id):
                 raise Conflict(f"book {book_id} appears in orders, so it cannot be deleted")
@@ -96,7 +96,7 @@ class BookshopService:
 
     @span("service")
     def add_customer(self, customer: Row) -> Row:
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=True) as uow:
             if uow.customers.find_by_email(customer["email"]) is not None:
                 raise Conflict(f"a customer with email {customer['email']!r} already exists")
             return uow.customers.add(customer)
@@ -108,7 +108,7 @@ class BookshopService:
         All in one unit of work: if any line fails (unknown book, not enough stock), the
         exception rolls back the order and the stock taken for the lines before it.
         """
-        with self.store.unit_of_work() as uow:
+        with self.store.unit_of_work(write=True) as uow:
             _found(uow.customers.get(customer_id), "customer", customer_id)
             today = dt.date.today().isoformat()
             new_order = {"customer_id": customer_id, "ordered_on": today, "status": "pending"}
