@@ -109,6 +109,7 @@ def right(code):
 def test_status_class_right():
     result = check_status_class(right)
     assert result.passed and "first digit" in result.message
+    assert "408 and 429 too" in result.message
 
 
 def test_status_class_not_attempted():
@@ -141,6 +142,11 @@ def known_codes_only(code):
         (lambda code: "ok", "which is not a class"),
         (known_codes_only, "status_class(299) raised KeyError"),
         (lambda code: "client error" if code == 299 else right(code), "299 has no name, but its class is still fixed"),
+        # "retry later" is not a class: 408 and 429 may be retried, yet they are client errors
+        (lambda code: "server error" if code in (408, 429) else right(code),
+         "but 408 Request Timeout is 'client error'. A client may retry a 408 unchanged"),
+        (lambda code: "server error" if code == 429 else right(code),
+         "but 429 Too Many Requests is 'client error'. A client may retry a 429 unchanged (after the server's"),
         (lambda code: STATUS_CLASSES.get(code // 100, "server error"), "(600) returned 'server error', but 600 is not"),
         (lambda code: STATUS_CLASSES[code // 100], "(600) raised KeyError; for a number that is no status code, raise"),
     ],

@@ -17,7 +17,7 @@ from typing import Any
 from labsupport.checks import Hint, NotAttempted, checker
 from labsupport.wire import Exchange, WireError, WireTimeout, raw_request
 
-__all__ = ["STATUS_CLASSES", "check_raw_request", "check_status_class"]
+__all__ = ["STATUS_CLASSES", "RETRYABLE_CLIENT_ERRORS", "check_raw_request", "check_status_class"]
 
 STATUS_CLASSES = {
     1: "informational",
@@ -26,7 +26,9 @@ STATUS_CLASSES = {
     4: "client error",
     5: "server error",
 }
-_VALID_CODES = (100, 101, 200, 201, 204, 299, 301, 304, 307, 400, 401, 404, 418, 422, 499, 500, 503, 599)
+_VALID_CODES = (100, 101, 200, 201, 204, 299, 301, 304, 307, 400, 401, 404, 408, 418, 422, 429, 499, 500, 503, 599)
+# 4xx that a client MAY send again unchanged, after the server's Retry-After (RFC 9110 §15.5.9, RFC 6585 §4)
+RETRYABLE_CLIENT_ERRORS = (408, 429)
 _INVALID_CODES = (600, 99, 0, -404, 1000)
 _REQUEST_LINE = re.compile(r"^(?P<method>\S+) (?P<target>\S+) (?P<version>HTTP/\d\.\d)$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # a token (RFC 9110)
@@ -197,7 +199,8 @@ def check_status_class(status_class: Callable[[int], str]) -> str:
             f"status_class({code}) returned {answer!r}, but {code} is not a status code: they run from "
             "100 to 599. Raise ValueError for anything else."
         )
-    return "The first digit decides the class, for every code from 100 to 599, named or not."
+    return ("The first digit decides the class, for every code from 100 to 599, named or not "
+            "(408 and 429 too: client errors, even though a client may retry them after Retry-After).")
 
 
 def _named(code: int) -> str:
@@ -213,5 +216,8 @@ def _why(code: int) -> str:
     except ValueError:
         return (f"{code} has no name, but its class is still fixed by its first digit: look at "
                 "code // 100 rather than a list of known codes.")
+    if code in RETRYABLE_CLIENT_ERRORS:
+        return (f"A client may retry a {code} unchanged (after the server's Retry-After), unlike other "
+                f"4xx, but it is still a client error: the first digit decides the class, {code // 100}xx.")
     return f"The first digit decides the class: {code // 100}xx."
 
