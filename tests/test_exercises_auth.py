@@ -21,7 +21,7 @@ UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 
 def require_admin(token: Annotated[str, Depends(oauth2_scheme)]) -> dict:
     try:
-        claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+        claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp"]})
     except jwt.InvalidTokenError:
         raise HTTPException(401, "Invalid token", headers=UNAUTHORIZED) from None
     if claims.get("role") != "admin":
@@ -48,7 +48,7 @@ def test_role_guard_right_answer_passes():
 def test_role_guard_on_top_of_current_user_passes():
     def current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> dict:
         try:
-            return jwt.decode(token, SECRET, algorithms=["HS256"])
+            return jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp", "role"]})
         except jwt.InvalidTokenError:
             raise HTTPException(401, "Invalid token", headers=UNAUTHORIZED) from None
 
@@ -78,6 +78,44 @@ def test_role_guard_without_role_check_is_caught():
     result = check_role_guard(any_valid_token, SECRET)
     assert result.status == "failed"
     assert "role 'user' got the admin report" in result.message
+
+
+def test_role_guard_without_required_exp_is_caught():
+    """The usual answer: signature and algorithm checked, but a token without `exp` never expires."""
+
+    def no_require(token: Annotated[str, Depends(oauth2_scheme)]) -> dict:
+        try:
+            claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+        except jwt.InvalidTokenError:
+            raise HTTPException(401, "Invalid token", headers=UNAUTHORIZED) from None
+        if claims.get("role") != "admin":
+            raise HTTPException(403, "Admins only")
+        return claims
+
+    result = check_role_guard(no_require, SECRET)
+    assert result.status == "failed"
+    assert result.message.startswith("Attack still works: an admin token with no `exp` claim")
+    assert "options={'require': ['exp']}" in result.message
+
+
+def test_role_guard_that_skips_the_expiry_check_is_caught():
+    """Requiring `exp` but not checking it (a debugging leftover): the expired token gets in."""
+
+    def no_expiry_check(token: Annotated[str, Depends(oauth2_scheme)]) -> dict:
+        try:
+            claims = jwt.decode(
+                token, SECRET, algorithms=["HS256"], options={"require": ["exp"], "verify_exp": False}
+            )
+        except jwt.InvalidTokenError:
+            raise HTTPException(401, "Invalid token", headers=UNAUTHORIZED) from None
+        if claims.get("role") != "admin":
+            raise HTTPException(403, "Admins only")
+        return claims
+
+    result = check_role_guard(no_expiry_check, SECRET)
+    assert result.status == "failed"
+    assert result.message.startswith("Attack still works: an expired admin token got the admin report")
+    assert "verify_exp" in result.message
 
 
 def test_role_guard_401_for_wrong_role_is_caught():

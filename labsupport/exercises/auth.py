@@ -62,8 +62,9 @@ def _status_hint(status: int, crashes: list[BaseException], what: str) -> None:
 )
 def check_role_guard(require_admin: Callable[..., Any], secret: str) -> str:
     """Guard ``GET /admin/report`` with ``Depends(require_admin)`` and send it: no token, a user's
-    token, an admin's token, and four forged tokens (tampered payload, ``alg: none``, expired,
-    signed with another secret). Tokens are HS256 with the claims ``sub``, ``role`` and ``exp``.
+    token, an admin's token, and five forged tokens (tampered payload, ``alg: none``, expired,
+    without ``exp``, signed with another secret). Tokens are HS256 with the claims ``sub``,
+    ``role`` and ``exp``; a token without ``exp`` must be refused (``options={"require": ["exp"]}``).
     """
     if not callable(require_admin):
         raise Hint("require_admin should be a function, used as `Depends(require_admin)`.")
@@ -105,26 +106,40 @@ def check_role_guard(require_admin: Callable[..., Any], secret: str) -> str:
         _status_hint(admin.status_code, crashes, "an admin's valid token")
         if admin.status_code != 200:
             raise Hint(
-                f"An admin's valid token got {admin.status_code}; expected 200. Decode it with "
-                "jwt.decode(token, SECRET, algorithms=['HS256']) and let role 'admin' through."
+                f"An admin's valid token got {admin.status_code}; expected 200. Verify it with jwt.decode(token, "
+                "SECRET, algorithms=['HS256'], options={'require': ['exp']}) and let role 'admin' through."
             )
+        # what the attacker sends -> (the token, the hint when it gets the admin report)
         attacks = {
-            "a user's token with role changed to admin (signature kept)": forge_tampered(token("user"), role="admin"),
-            "an unsigned token with alg 'none' and role admin": forge_alg_none(
-                {"sub": "eve", "role": "admin", "exp": now + 300}
+            "a user's token with role changed to admin (signature kept)": (
+                forge_tampered(token("user"), role="admin"),
+                "Verify the signature: jwt.decode(token, SECRET, algorithms=['HS256'], options={'require': ['exp']}) "
+                "— never options={'verify_signature': False}.",
             ),
-            "an expired admin token": token("admin", exp=now - 60),
-            "an admin token signed with another secret": token("admin", key="not-" + secret),
+            "an unsigned token with alg 'none' and role admin": (
+                forge_alg_none({"sub": "eve", "role": "admin", "exp": now + 300}),
+                "Fix the algorithm on the server: algorithms=['HS256'], never the algorithm named in the token.",
+            ),
+            "an expired admin token": (
+                token("admin", exp=now - 60),
+                "Let PyJWT check the expiry: no options={'verify_exp': False}, no large leeway.",
+            ),
+            "an admin token with no `exp` claim (it would never expire)": (
+                jwt.encode({"sub": "admin-1", "role": "admin"}, secret, algorithm="HS256"),
+                "PyJWT checks `exp` only when the token has one. Require it: "
+                "jwt.decode(token, SECRET, algorithms=['HS256'], options={'require': ['exp']}).",
+            ),
+            "an admin token signed with another secret": (
+                token("admin", key="not-" + secret),
+                "Verify with your SECRET: "
+                "jwt.decode(token, SECRET, algorithms=['HS256'], options={'require': ['exp']}).",
+            ),
         }
-        for what, forged in attacks.items():
+        for what, (forged, hint) in attacks.items():
             response = get(forged)
             _status_hint(response.status_code, crashes, what)
             if response.status_code == 200:
-                raise Hint(
-                    f"Attack still works: {what} got the admin report. Verify the token with "
-                    "jwt.decode(token, SECRET, algorithms=['HS256']) — never "
-                    "options={'verify_signature': False}, never the algorithm named in the token."
-                )
+                raise Hint(f"Attack still works: {what} got the admin report. {hint}")
             if response.status_code != 401:
                 raise Hint(
                     f"{what.capitalize()} got {response.status_code}: a forged or expired token is "
@@ -135,7 +150,10 @@ def check_role_guard(require_admin: Callable[..., Any], secret: str) -> str:
                     f"{what.capitalize()} got 401 — good — but without `WWW-Authenticate: Bearer`. "
                     "Add headers={'WWW-Authenticate': 'Bearer'} to the HTTPException."
                 )
-    return "Right: no token and every forged token get 401, a user gets 403, an admin gets 200."
+    return (
+        "Right: no token and every forged, expired or never-expiring token get 401, a user gets 403, "
+        "an admin gets 200."
+    )
 
 
 # --- exercise 2: fix an IDOR ---------------------------------------------------------------------
