@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from labsupport.middleware import TRACE_HEADER, onion, record_step, traced
+from labsupport.middleware import TRACE_HEADER, call_asgi, onion, record_step, traced
 from labsupport.servers import serve
 
 pytestmark = [pytest.mark.usefixtures("stop_servers"), pytest.mark.timeout(30)]
@@ -109,3 +110,94 @@ def test_traced_needs_an_async_function():
 def test_record_step_needs_the_request():
     with pytest.raises(TypeError, match="Request"):
         record_step({"path": "/"}, "route")
+
+
+def counting_app(seen: list[str]) -> FastAPI:
+    """/ok through one function middleware (a BaseHTTPMiddleware) that notes each request."""
+    app = FastAPI()
+
+    @app.api_route("/ok", methods=["GET", "POST"])
+    async def ok(request: Request):
+        seen.append(f"{request.method} route")
+        return {"ok": True}
+
+    @app.get("/crash")
+    async def crash():
+        raise RuntimeError("bug in the route")
+
+    @app.middleware("http")
+    async def note(request, call_next):
+        seen.append("middleware")
+        return await call_next(request)
+
+    return app
+
+
+def test_call_asgi_sends_each_request_through_the_middleware_to_the_route():
+    seen: list[str] = []
+    app = counting_app(seen)
+    assert call_asgi(app, "/ok", times=3) == 200
+    assert seen == ["middleware", "GET route"] * 3
+    assert call_asgi(app, "/ok", method="post") == 200
+    assert seen[-1] == "POST route"
+    assert call_asgi(app, "/missing") == 404
+
+
+def test_call_asgi_runs_a_pure_asgi_app_and_gives_it_an_http_scope():
+    scopes = []
+
+    async def app(scope, receive, send):
+        scopes.append(scope)
+        assert (await receive())["type"] == "http.request"
+        await send({"type": "http.response.start", "status": 418, "headers": []})
+        await send({"type": "http.response.body", "body": b"teapot"})
+
+    assert call_asgi(app, "/brew", times=2) == 418
+    assert len(scopes) == 2 and scopes[0] is not scopes[1]
+    assert {scope["type"] for scope in scopes} == {"http"}
+    assert scopes[0]["path"] == "/brew" and scopes[0]["method"] == "GET"
+
+
+def test_call_asgi_runs_traced_middleware():
+    app = make_app(outer, inner)
+    assert call_asgi(app, "/ok", times=2) == 200
+
+
+def test_call_asgi_works_while_an_event_loop_runs_in_this_thread():
+    # A notebook cell runs inside the kernel's event loop: asyncio.run() would refuse there.
+    async def inside_a_loop():
+        return call_asgi(counting_app([]), "/ok")
+
+    assert asyncio.run(inside_a_loop()) == 200
+
+
+def test_call_asgi_raises_what_the_app_raises():
+    with pytest.raises(RuntimeError, match="bug in the route"):
+        call_asgi(counting_app([]), "/crash")
+
+
+def test_call_asgi_an_app_that_never_answers():
+    async def silent(scope, receive, send):
+        return None
+
+    with pytest.raises(RuntimeError, match="no response"):
+        call_asgi(silent, "/")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        (("not an app", "/"), TypeError),
+        ((FastAPI(), "ok"), ValueError),
+        ((FastAPI(), b"/ok"), ValueError),
+    ],
+)
+def test_call_asgi_refuses_bad_arguments(arguments, error):
+    with pytest.raises(error):
+        call_asgi(*arguments)
+
+
+@pytest.mark.parametrize("times", [0, -1, True, 1.5])
+def test_call_asgi_times_is_a_whole_number(times):
+    with pytest.raises(ValueError, match="times"):
+        call_asgi(FastAPI(), "/", times=times)
