@@ -134,6 +134,25 @@ def test_sqlite_bytes_counts_tables_and_indexes():
     engine.dispose()
 
 
+def test_sqlite_bytes_sees_tables_another_connection_created():
+    # A pooled connection caches the schema, and some statements plan against that cache without
+    # reading the file (see labsupport.plans.refresh_sqlite_schema). dbstat read in full, as
+    # sqlite_bytes reads it, walks the file's own schema: the stale connection still sees it all.
+    engine = sql_engine()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE first (id INTEGER PRIMARY KEY)")
+    stale = engine.connect()
+    stale.exec_driver_sql("SELECT count(*) FROM sqlite_schema").all()  # caches a schema of one table
+    other = engine.connect()
+    stale.close()  # back in the pool first, so the next checkout hands it out again
+    with other.begin():
+        other.exec_driver_sql("CREATE TABLE later (id INTEGER PRIMARY KEY, note TEXT)")
+        other.exec_driver_sql("INSERT INTO later VALUES (?, ?)", [(i, "x" * 100) for i in range(200)])
+    other.close()
+    assert sqlite_bytes(engine)["later"] > 4096
+    engine.dispose()
+
+
 def test_sqlite_bytes_refuses_other_databases():
     engine = sa.create_engine("sqlite://")
     engine.dialect.name = "postgresql"  # pretend: only the name is read before refusing
