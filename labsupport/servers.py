@@ -182,6 +182,8 @@ class Server:
             asyncio.run(serve())
         except (SystemExit, asyncio.CancelledError):
             pass  # start-up failed or was cancelled; `_start` sees the thread end and reports it
+        except BaseException as exc:  # anything else would vanish into threading.excepthook
+            self.log.append(f"the server thread ended: {type(exc).__name__}: {exc}")
 
     def _cancel(self) -> None:
         """Cancel the server's task from another thread: ends even a start-up stuck in the app."""

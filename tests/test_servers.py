@@ -219,3 +219,17 @@ def test_two_threads_serving_one_name_leave_nothing_running_after_stop_all():
         stop_all()
         assert not any(server.running for server in started)
         assert not [t for t in threading.enumerate() if t.name.startswith("labsupport-server-contested")]
+
+
+def test_an_unexpected_end_of_the_server_thread_is_named_in_the_error(monkeypatch):
+    """Seen twice on a loaded machine: "failed to start: no message was logged", because an
+    exception other than SystemExit left the thread through threading.excepthook."""
+    import uvicorn
+
+    async def broken_serve(self, sockets=None):
+        raise OSError("no more file descriptors")
+
+    monkeypatch.setattr(uvicorn.Server, "serve", broken_serve)
+    with pytest.raises(ServerError, match="failed to start: the server thread ended: OSError: no more file descriptors"):
+        serve(make_app(), name="thread-ends")
+    assert running_servers() == []
