@@ -230,6 +230,6 @@ def test_an_unexpected_end_of_the_server_thread_is_named_in_the_error(monkeypatc
         raise OSError("no more file descriptors")
 
     monkeypatch.setattr(uvicorn.Server, "serve", broken_serve)
-    with pytest.raises(ServerError, match="failed to start: the server thread ended: OSError: no more file descriptors"):
+    with pytest.raises(ServerError, match="the server thread ended: OSError: no more file descriptors"):
         serve(make_app(), name="thread-ends")
     assert running_servers() == []
