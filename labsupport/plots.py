@@ -131,7 +131,7 @@ def bar_chart(
 def stacked_bar(parts: Mapping[str, float], *, title: str, unit: str = "ms") -> Figure:
     """One horizontal bar split into parts, to show where time went.
 
-    Introduced in 00-start-here: ``{"network": 0.4, "framework": 0.3, "logic": 0.1,
+    Introduced in 00-start-here: ``{"HTTP (client + server)": 0.4, "framework": 0.3, "logic": 0.1,
     "database": 1.2}``. Parts appear left to right in the order given; wide enough segments
     carry their value, and the legend always does.
     """
