@@ -46,7 +46,10 @@ class ServerError(RuntimeError):
     `.log` holds everything uvicorn logged for it (tracebacks included), when there was any.
     """
 
-    log: list[str] = []
+    def __init__(self, message: str, log: list[str] | None = None) -> None:
+        super().__init__(message)
+        # Per error, not a class attribute: a list there would be shared by every ServerError.
+        self.log: list[str] = list(log or [])
 
 
 @functools.cache
@@ -207,9 +210,9 @@ class Server:
                 # uvicorn logs whole tracebacks; the last line of each says what went wrong.
                 said = [entry.strip().splitlines()[-1] for entry in self.log if entry.strip()]
                 error = ServerError(
-                    f"server {self.name!r} failed to start: " + (" / ".join(said) or "no message was logged")
+                    f"server {self.name!r} failed to start: " + (" / ".join(said) or "no message was logged"),
+                    log=self.log,
                 )
-                error.log = list(self.log)
                 raise error
             if time.perf_counter() > deadline:
                 self._cancel()

@@ -233,3 +233,10 @@ def test_an_unexpected_end_of_the_server_thread_is_named_in_the_error(monkeypatc
     with pytest.raises(ServerError, match="the server thread ended: OSError: no more file descriptors"):
         serve(make_app(), name="thread-ends")
     assert running_servers() == []
+
+
+def test_each_server_error_has_a_log_of_its_own():
+    """(Mutation that failed this: `log: list[str] = []` as a class attribute, appended to.)"""
+    first, second = ServerError("a"), ServerError("b", log=["crash"])
+    first.log.append("only mine")
+    assert ServerError("c").log == [] and second.log == ["crash"]
