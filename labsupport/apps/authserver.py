@@ -49,8 +49,9 @@ import bcrypt
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import BaseModel
 
 __all__ = ["create_authorization_server", "pkce_pair", "code_challenge"]
 
@@ -111,6 +112,25 @@ def _clients(clients: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
         ):
             raise ValueError(f"client {client_id!r}: redirect URIs must be https:// (or http://127.0.0.1) URLs")
     return registered
+
+
+class AuthorizationRequest(BaseModel):
+    """The parameters of an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3): in the query
+    of ``GET /authorize``, and again, as hidden fields, in the login form's ``POST``."""
+
+    response_type: str = ""
+    client_id: str
+    redirect_uri: str
+    state: str = ""
+    code_challenge: str = ""
+    code_challenge_method: str = ""
+
+
+class Login(AuthorizationRequest):
+    """The login form: the authorization request plus the user's credentials."""
+
+    username: str
+    password: str
 
 
 def _login_page(params: Mapping[str, str], message: str = "") -> str:
@@ -189,54 +209,24 @@ def create_authorization_server(
         return RedirectResponse(f"{params['redirect_uri']}?{query}", status_code=303)
 
     @app.get("/authorize", response_class=HTMLResponse)
-    def authorize_form(
-        client_id: str,
-        redirect_uri: str,
-        response_type: str = "",
-        state: str = "",
-        code_challenge: str = "",
-        code_challenge_method: str = "",
-    ) -> Any:
-        params = dict(
-            response_type=response_type,
-            client_id=client_id,
-            redirect_uri=redirect_uri,
-            state=state,
-            code_challenge=code_challenge,
-            code_challenge_method=code_challenge_method,
-        )
+    def authorize_form(request: Annotated[AuthorizationRequest, Query()]) -> Any:
+        params = request.model_dump()
         return check_request(params) or HTMLResponse(_login_page(params))
 
     @app.post("/authorize", response_class=HTMLResponse)
-    def authorize(
-        client_id: Annotated[str, Form()],
-        redirect_uri: Annotated[str, Form()],
-        username: Annotated[str, Form()],
-        password: Annotated[str, Form()],
-        response_type: Annotated[str, Form()] = "",
-        state: Annotated[str, Form()] = "",
-        code_challenge: Annotated[str, Form()] = "",
-        code_challenge_method: Annotated[str, Form()] = "",
-    ) -> Any:
-        params = dict(
-            response_type=response_type,
-            client_id=client_id,
-            redirect_uri=redirect_uri,
-            state=state,
-            code_challenge=code_challenge,
-            code_challenge_method=code_challenge_method,
-        )
+    def authorize(login: Annotated[Login, Form()]) -> Any:
+        params = login.model_dump(exclude={"username", "password"})
         if (refused := check_request(params)) is not None:
             return refused
-        stored = users.get(username)
-        if not bcrypt.checkpw(password.encode(), stored or _dummy_hash()) or stored is None:
+        stored = users.get(login.username)
+        if not bcrypt.checkpw(login.password.encode(), stored or _dummy_hash()) or stored is None:
             return HTMLResponse(_login_page(params, "Wrong username or password."), status_code=401)
         code = secrets.token_urlsafe(32)
         codes[hashlib.sha256(code.encode()).hexdigest()] = _Grant(
-            client_id, redirect_uri, code_challenge, username, scope, clock() + code_seconds
+            login.client_id, login.redirect_uri, login.code_challenge, login.username, scope, clock() + code_seconds
         )
-        query = urlencode({"code": code, "state": state})
-        return RedirectResponse(f"{redirect_uri}?{query}", status_code=303)
+        query = urlencode({"code": code, "state": login.state})
+        return RedirectResponse(f"{login.redirect_uri}?{query}", status_code=303)
 
     @app.post("/token")
     def token(
