@@ -92,6 +92,18 @@ def _check_count(value: object, name: str, minimum: int) -> int:
     return value
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the garbage collector while timing (as `timeit` does); restore it even on error."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def measure(fn: Callable[[], Any], *, repeat: int = 7, warmup: int = 1, number: int = 1) -> Timing:
     """Time ``fn()``: ``warmup`` untimed calls, then ``repeat`` samples of ``number`` calls each.
 
@@ -107,17 +119,12 @@ def measure(fn: Callable[[], Any], *, repeat: int = 7, warmup: int = 1, number: 
     for _ in range(warmup):
         fn()
     samples = []
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _gc_paused():
         for _ in range(repeat):
             start = time.perf_counter()
             for _ in range(number):
                 fn()
             samples.append((time.perf_counter() - start) / number)
-    finally:
-        if was_enabled:
-            gc.enable()
     return Timing.from_samples(samples)
 
 
@@ -151,9 +158,7 @@ def compare(
         for _ in range(warmup):
             variants[name]()
     samples: dict[str, list[float]] = {name: [] for name in names}
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _gc_paused():
         for round_ in range(rounds):
             shift = round_ % len(names)
             for name in names[shift:] + names[:shift]:
@@ -162,9 +167,6 @@ def compare(
                 for _ in range(calls):
                     fn()
                 samples[name].append((time.perf_counter() - start) / calls)
-    finally:
-        if was_enabled:
-            gc.enable()
     return {name: Timing.from_samples(samples[name]) for name in names}
 
 
