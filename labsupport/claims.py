@@ -47,7 +47,7 @@ class ClaimNotReproduced(AssertionError):
     """A measured claim that did not hold, even after re-measuring (strict mode only)."""
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(repr=False)
 class Claim:
     """The outcome of `claim`: what was claimed, every value measured, and whether it held.
 
@@ -60,7 +60,7 @@ class Claim:
     at_least: float | None
     at_most: float | None
     unit: str = "×"
-    _shown: list[bool] = field(default_factory=lambda: [False], compare=False)
+    _shown: bool = field(default=False, compare=False)
 
     @property
     def value(self) -> float:
@@ -102,9 +102,9 @@ class Claim:
     def _ipython_display_(self) -> None:
         # `claim` displays its result at once, so that every claim of a cell is shown, not only
         # the last; this stops the same box appearing twice when it is also the cell's value.
-        if self._shown[0]:
+        if self._shown:
             return
-        self._shown[0] = True
+        self._shown = True
         from IPython.display import publish_display_data
 
         publish_display_data({"text/plain": repr(self), "text/html": self._repr_html_()})
