@@ -16,13 +16,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
-__all__ = ["DATA_DIR", "Settings", "settings"]
-
-# The lab's small hand-written datasets (data/README.md), anchored to the package, never to the
-# current directory. Read only: lessons copy what they change into their own databases.
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+__all__ = ["Settings", "settings"]
 
 
 @dataclass(frozen=True)

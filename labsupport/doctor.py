@@ -20,10 +20,10 @@ from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from labsupport import config
+from labsupport.paths import CHECKOUT
 
 __all__ = ["main"]
 
-_REPO = Path(__file__).resolve().parent.parent
 _MIN_PYTHON = (3, 11)
 _REQUIRED = (
     "fastapi",
@@ -153,7 +153,7 @@ def _switches() -> list[_Line]:
 
 
 def _notebooks_dir() -> Path:
-    return _REPO / "notebooks"
+    return CHECKOUT / "notebooks"
 
 
 def _notebooks() -> list[_Line]:

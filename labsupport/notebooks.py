@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING
 
 from IPython.display import Markdown
 
+from labsupport.paths import CHECKOUT
+
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
 __all__ = ["NOTEBOOKS_DIR", "notebook_paths", "notebook_title", "contents", "execute", "clean"]
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS_DIR = CHECKOUT / "notebooks"  # only a checkout has them
 
 
 def notebook_paths(directory: Path | None = None) -> list[Path]:

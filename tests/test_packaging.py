@@ -65,10 +65,10 @@ def test_no_exported_name_is_also_a_submodule_name():
 
 def test_exports_survive_their_module_being_imported_first():
     code = (
-        "import labsupport.measurement, labsupport.plans\n"
-        "from labsupport import measure, explain, count_queries\n"
-        "assert callable(measure) and callable(explain) and callable(count_queries)\n"
-        "assert measure.__module__ == 'labsupport.measurement'\n"
+        "import labsupport.measurement, labsupport.claims\n"
+        "from labsupport import compare, claim, count_queries\n"
+        "assert callable(compare) and callable(claim) and callable(count_queries)\n"
+        "assert compare.__module__ == 'labsupport.measurement'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
@@ -101,8 +101,8 @@ def test_paths_are_anchored_to_the_package_whatever_the_current_directory(tmp_pa
     happens in that folder (a subprocess), because these paths are computed at import time.
     (Mutation that failed this: NOTEBOOKS_DIR = Path("notebooks").resolve().)"""
     code = (
-        "import json, labsupport.config as c, labsupport.notebooks as n, labsupport.student as s, "
-        "labsupport.doctor as d; print(json.dumps([str(c.DATA_DIR), str(n.NOTEBOOKS_DIR), "
+        "import json, labsupport.paths as c, labsupport.notebooks as n, labsupport.student as s, "
+        "labsupport.doctor as d; print(json.dumps([str(c.data_file('orders_wide.csv').parent), str(n.NOTEBOOKS_DIR), "
         "str(s._BUILD_DIR), str(d._notebooks_dir()), [p.name for p in n.notebook_paths()]]))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True)

@@ -1,0 +1,229 @@
+"""Checkers for the exercises of 01-http: a raw request that gets 201, and status code classes.
+
+`check_raw_request` sends the student's text to the notebook's lab server with
+`labsupport.lessons.l01_http.wire.raw_request` and, when the answer is not 201 Created, explains what came back by
+reading both the response and the request (missing blank line, Content-Length, Content-Type,
+Host header, method, path). `check_status_class` calls the student's ``status_class(code)`` on
+codes from every class, including codes without a name, and on numbers that are no status code.
+"""
+
+from __future__ import annotations
+
+import http
+import re
+from collections.abc import Callable
+from typing import Any
+
+from labsupport.checks import Hint, NotAttempted, checker
+from labsupport.lessons.l01_http.wire import Exchange, WireError, WireTimeout, raw_request
+
+__all__ = ["STATUS_CLASSES", "RETRYABLE_CLIENT_ERRORS", "check_raw_request", "check_status_class"]
+
+STATUS_CLASSES = {
+    1: "informational",
+    2: "success",
+    3: "redirection",
+    4: "client error",
+    5: "server error",
+}
+_VALID_CODES = (100, 101, 200, 201, 204, 299, 301, 304, 307, 400, 401, 404, 408, 418, 422, 429, 499, 500, 503, 599)
+# 4xx that a client MAY send again unchanged, after the server's Retry-After (RFC 9110 §15.5.9, RFC 6585 §4)
+RETRYABLE_CLIENT_ERRORS = (408, 429)
+_INVALID_CODES = (600, 99, 0, -404, 1000)
+_REQUEST_LINE = re.compile(r"^(?P<method>\S+) (?P<target>\S+) (?P<version>HTTP/\d\.\d)$")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # a token (RFC 9110)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 1
+
+
+@checker("Exercise 1: a raw request that gets 201 Created", expects="the whole request as one str")
+def check_raw_request(request: str | bytes, server: Any) -> str:
+    if not isinstance(request, (str, bytes)):
+        raise Hint(
+            f"Write the whole request as one string (a str), not a {type(request).__name__}: "
+            'request line, headers, an empty line, then the body, e.g. """POST /notes HTTP/1.1 ...""".'
+        )
+    text = request if isinstance(request, str) else request.decode("utf-8", errors="replace")
+    if not text.strip():
+        raise NotAttempted("The request is empty: write it between the quotes, then run this cell again.")
+    try:
+        exchange = raw_request(server, request, timeout=1.0)
+    except WireTimeout as exc:
+        raise Hint(f"The server never answered: {_after_colon(str(exc))}") from None
+    except WireError as exc:
+        raise Hint(f"{exc}") from None
+    if exchange.status == 201:
+        return (
+            "201 Created: a request line with POST, a Host header, a body announced by its "
+            "Content-Type and measured by its Content-Length, after the blank line."
+        )
+    raise Hint(f"The server answered {exchange.status_line} {_short_body(exchange)}. {_explain(exchange, text)}")
+
+
+def _after_colon(message: str) -> str:
+    # "no response within 1.0 s: the server is still waiting ..." -> "the server is still ..."
+    return message.split(": ", 1)[1] if ": " in message else message
+
+
+def _short_body(exchange: Exchange, limit: int = 120) -> str:
+    body = exchange.text.strip()
+    if not body:
+        return "with an empty body"
+    return f"with the body {body if len(body) <= limit else body[: limit - 1] + '…'}"
+
+
+def _split_request(text: str) -> tuple[list[str], str | None]:
+    """Head lines (without endings) and the body (None when the head never ends)."""
+    text = text.lstrip("\r\n").replace("\r\n", "\n")
+    head, separator, body = text.partition("\n\n")
+    return head.split("\n"), (body if separator else None)
+
+
+def _explain(exchange: Exchange, text: str) -> str:
+    lines, body = _split_request(text)
+    request_line = _REQUEST_LINE.match(lines[0])
+    headers = {}
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if colon:
+            headers[name.strip().lower()] = value.strip()
+    status = exchange.status
+    if status == 400:
+        if request_line is None:
+            return (
+                f"The first line {lines[0]!r} is not a request line: it needs exactly three parts "
+                "separated by single spaces, METHOD /path HTTP/1.1."
+            )
+        bad = [line for line in lines[1:] if not _HEADER_NAME.match(line.partition(":")[0]) or ":" not in line]
+        if bad and bad[0].lstrip().startswith(("{", "[")):
+            return (
+                f"The server read {bad[0]!r} as a header: the body must come after an empty line that ends the headers."
+            )
+        if bad:
+            return f"Every header line is 'Name: value' (no space before the colon), but {bad[0]!r} is not."
+        if "host" not in headers:
+            return "HTTP/1.1 requires a Host header: add the line 'Host: 127.0.0.1'."
+        return "The server could not parse the request: compare it line by line with the one in section 1."
+    method = request_line["method"] if request_line else ""
+    if status == 405:
+        if method != method.upper():
+            return f"Methods are case-sensitive and written in capitals: {method.upper()}, not {method}."
+        target = request_line["target"] if request_line else "this path"
+        return f"{method} is not allowed on {target}: which method creates a new resource?"
+    if status == 404:
+        return "There is nothing at that path: the collection of notes is /notes."
+    if status in (200, 204):
+        return f"{method} succeeded but created nothing: creating a resource in a collection is a POST."
+    if status == 422:
+        return _explain_422(exchange, headers, body or "")
+    return 'A 201 comes from POST /notes with a JSON body such as {"text": "hello"}.'
+
+
+def _explain_422(exchange: Exchange, headers: dict[str, str], body: str) -> str:
+    size = len(body.encode("utf-8"))
+    declared = headers.get("content-length")
+    if not body.strip():
+        return 'The server needs a JSON body after the blank line, such as {"text": "hello"}.'
+    if declared is None and "transfer-encoding" not in headers:
+        return (
+            f"Your body has {size} bytes but there is no Content-Length header, so the server read "
+            f"an empty body: add 'Content-Length: {size}'."
+        )
+    content_type = headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        said = f"says {content_type!r}" if content_type else "is missing"
+        return f"The body is JSON but the Content-Type header {said}: write 'Content-Type: application/json'."
+    typed = len(body.rstrip("\r\n").encode("utf-8"))  # a final newline is not part of the JSON
+    if declared is not None and declared.isdigit() and int(declared) < typed:
+        return (
+            f"Content-Length says {declared} but your body has {typed} bytes: the server read only "
+            f"the first {declared} of them."
+        )
+    errors = _validation_errors(exchange)
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return 'The body is not valid JSON: keys and text need double quotes, as in {"text": "hello"}.'
+    missing = [str(error["loc"][-1]) for error in errors if error.get("type") == "missing" and error.get("loc")]
+    if missing:
+        return f'The JSON is missing the field {missing[0]!r}: send an object such as {{"{missing[0]}": "hello"}}.'
+    return "The JSON arrived but does not fit: look at the 'msg' in the body the server sent."
+
+
+def _validation_errors(exchange: Exchange) -> list[dict[str, Any]]:
+    try:
+        detail = exchange.json().get("detail", [])
+    except (ValueError, AttributeError):
+        return []
+    return [error for error in detail if isinstance(error, dict)] if isinstance(detail, list) else []
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 2
+
+
+@checker("Exercise 2: the class of a status code", expects="a function status_class(code) -> str")
+def check_status_class(status_class: Callable[[int], str]) -> str:
+    if not callable(status_class):
+        raise Hint(f"status_class should be a function, e.g. `def status_class(code): ...`, not {status_class!r}.")
+    names = ", ".join(repr(name) for name in STATUS_CLASSES.values())
+    for code in _VALID_CODES:
+        try:
+            answer = status_class(code)
+        except Exception as exc:
+            raise Hint(
+                f"status_class({code}) raised {type(exc).__name__}: {exc}. {code} is a valid status code."
+            ) from None
+        if answer is ...:
+            raise NotAttempted("status_class still returns ...: write its body, then run this cell again.")
+        expected = STATUS_CLASSES[code // 100]
+        if not isinstance(answer, str):
+            raise Hint(f"status_class({code}) returned {answer!r}; return one of the names {names}.")
+        if answer == expected:
+            continue
+        if answer.strip().lower().replace("_", " ") == expected:
+            raise Hint(f"status_class({code}) returned {answer!r}: spell the class exactly {expected!r}.")
+        if answer not in STATUS_CLASSES.values():
+            raise Hint(f"status_class({code}) returned {answer!r}, which is not a class: return one of {names}.")
+        raise Hint(f"status_class({code}) returned {answer!r}, but {_named(code)} is {expected!r}. {_why(code)}")
+    for code in _INVALID_CODES:
+        try:
+            answer = status_class(code)
+        except ValueError:
+            continue
+        except Exception as exc:
+            raise Hint(
+                f"status_class({code}) raised {type(exc).__name__}; for a number that is no status code, "
+                "raise ValueError (the usual exception for a value of the right type but out of range)."
+            ) from None
+        raise Hint(
+            f"status_class({code}) returned {answer!r}, but {code} is not a status code: they run from "
+            "100 to 599. Raise ValueError for anything else."
+        )
+    return (
+        "The first digit decides the class, for every code from 100 to 599, named or not "
+        "(408 and 429 too: client errors, even though a client may retry them after Retry-After)."
+    )
+
+
+def _named(code: int) -> str:
+    try:
+        return f"{code} {http.HTTPStatus(code).phrase}"
+    except ValueError:
+        return str(code)
+
+
+def _why(code: int) -> str:
+    try:
+        http.HTTPStatus(code)
+    except ValueError:
+        return (
+            f"{code} has no name, but its class is still fixed by its first digit: look at "
+            "code // 100 rather than a list of known codes."
+        )
+    if code in RETRYABLE_CLIENT_ERRORS:
+        return (
+            f"A client may retry a {code} unchanged (after the server's Retry-After), unlike other "
+            f"4xx, but it is still a client error: the first digit decides the class, {code // 100}xx."
+        )
+    return f"The first digit decides the class: {code // 100}xx."

@@ -1,0 +1,311 @@
+"""Checkers for the exercises of 05-nosql: modelling a blog (embed or reference) and an aggregation.
+
+Both judge by running, not by reading the answer: the blog checker stores a small blog in the
+layout the student chose, runs a workload through a `CountingDatabase` and judges the round trips
+and writes it counted; the aggregation checker runs the student's pipeline on a fresh mongomock
+collection and compares the result with the answer SQL's GROUP BY gives on the same data.
+Always mongomock, whatever ``LAB_MONGO_URL`` says, so a check never touches a student's server.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import mongomock
+import pymongo.errors
+import sqlalchemy as sa
+
+from labsupport.checks import Hint, checker, expect_type
+from labsupport.databases import sql_engine
+from labsupport.datagen import bookshop_rows, insert_bookshop
+from labsupport.lessons.l05_nosql.documents import CountingDatabase, to_documents
+
+__all__ = ["blog", "BlogModel", "check_blog_model", "revenue_per_genre_sql", "check_revenue_pipeline"]
+
+# --- exercise 1: a blog, embed or reference -------------------------------------------------
+
+CHOICES = ("embed", "reference")
+RELATIONS = ("comments", "author")
+
+
+def blog() -> dict[str, list[dict]]:
+    """A small deterministic blog: 3 authors, 9 posts (Ada wrote 5), 3 comments per post."""
+    authors = [{"_id": 1, "name": "Ada"}, {"_id": 2, "name": "Ben"}, {"_id": 3, "name": "Chloe"}]
+    writers = [1, 1, 2, 1, 3, 1, 2, 1, 3]
+    posts = [{"_id": p, "title": f"Post {p}", "author_id": a} for p, a in enumerate(writers, start=1)]
+    comments = [
+        {"_id": (p - 1) * 3 + k, "post_id": p, "by": f"reader{k}", "text": f"Comment {k} on post {p}"}
+        for p in range(1, len(posts) + 1)
+        for k in (1, 2, 3)
+    ]
+    return {"authors": authors, "posts": posts, "comments": comments}
+
+
+class BlogModel:
+    """The blog stored in one of the four layouts, with the operations a blog needs.
+
+    ``choices`` says, for the comments and for the author of each post, whether the post
+    document embeds them or references them (by id, in a collection of their own). Every
+    operation goes through ``db``, so a `CountingDatabase` sees each round trip.
+    """
+
+    def __init__(self, db: Any, choices: Mapping[str, str]) -> None:
+        self.db = db
+        self.embed_comments = choices["comments"] == "embed"
+        self.embed_author = choices["author"] == "embed"
+
+    def store(self, data: Mapping[str, list[dict]]) -> None:
+        author_by_id = {a["_id"]: a for a in data["authors"]}
+        posts = []
+        for post in data["posts"]:
+            document = {"_id": post["_id"], "title": post["title"]}
+            if self.embed_author:
+                document["author"] = dict(author_by_id[post["author_id"]])  # a copy per post
+            else:
+                document["author_id"] = post["author_id"]
+            if self.embed_comments:
+                document["comments"] = [
+                    {"by": c["by"], "text": c["text"]} for c in data["comments"] if c["post_id"] == post["_id"]
+                ]
+            posts.append(document)
+        self.db.authors.insert_many([dict(a) for a in data["authors"]])
+        self.db.posts.insert_many(posts)
+        if not self.embed_comments:
+            self.db.comments.insert_many([dict(c) for c in data["comments"]])
+
+    def post_page(self, post_id: int) -> dict:
+        """What a reader sees: the title, the author's name and the comments."""
+        post = self.db.posts.find_one({"_id": post_id})
+        if self.embed_author:
+            author = post["author"]["name"]
+        else:
+            author = self.db.authors.find_one({"_id": post["author_id"]})["name"]
+        if self.embed_comments:
+            comments = [c["text"] for c in post["comments"]]
+        else:
+            comments = [c["text"] for c in self.db.comments.find({"post_id": post_id}, sort=[("_id", 1)])]
+        return {"title": post["title"], "author": author, "comments": comments}
+
+    def add_comment(self, post_id: int, by: str, text: str) -> None:
+        if self.embed_comments:
+            self.db.posts.update_one({"_id": post_id}, {"$push": {"comments": {"by": by, "text": text}}})
+        else:
+            last = self.db.comments.find({}, sort=[("_id", -1)], limit=1)
+            self.db.comments.insert_one({"_id": last[0]["_id"] + 1, "post_id": post_id, "by": by, "text": text})
+
+    def rename_author(self, author_id: int, name: str) -> None:
+        self.db.authors.update_one({"_id": author_id}, {"$set": {"name": name}})
+        if self.embed_author:  # every copy must change too, or old posts show the old name
+            self.db.posts.update_many({"author._id": author_id}, {"$set": {"author.name": name}})
+
+
+def _choices(answer: object) -> dict[str, str]:
+    expect_type(answer, dict, 'a dict such as {"comments": "embed", "author": "reference"}')
+    for relation in RELATIONS:
+        if relation not in answer:
+            raise Hint(f'Give a choice for {relation!r} too: the dict needs the keys "comments" and "author".')
+        if answer[relation] not in CHOICES:
+            raise Hint(f'The choice for {relation!r} should be "embed" or "reference", not {answer[relation]!r}.')
+    extra = set(answer) - set(RELATIONS)
+    if extra:
+        raise Hint(f'Only "comments" and "author" are asked for; remove {sorted(extra)}.')
+    return {relation: answer[relation] for relation in RELATIONS}
+
+
+def _workload(choices: Mapping[str, str]) -> tuple[int, int]:
+    """Round trips per post page read, and documents written by one author rename."""
+    db = CountingDatabase(mongomock.MongoClient().blog)
+    model = BlogModel(db, choices)
+    data = blog()
+    model.store(data)
+    model.add_comment(2, "reader9", "Late to the party")
+    db.reset()
+    pages = [model.post_page(post["_id"]) for post in data["posts"]]
+    reads = db.reset().round_trips // len(pages)  # every page costs the same
+    model.rename_author(1, "Ada L.")
+    writes = db.reset().documents_written
+    if model.post_page(1)["author"] != "Ada L.":  # the model's own invariant: never stale
+        raise RuntimeError("the renamed author is not shown on her post")
+    return reads, writes
+
+
+@checker("Exercise 1: model a blog", expects='a dict such as {"comments": "embed", "author": "reference"}')
+def check_blog_model(answer: dict[str, str]) -> str:
+    choices = _choices(answer)
+    reads, writes = _workload(choices)
+    reads_if_embedded, _ = _workload({**choices, "comments": "embed"})
+    problems = []
+    if reads > reads_if_embedded:
+        problems.append(
+            f"Showing one post page took {reads} round trips, one of them only to fetch its comments. "
+            "A comment belongs to one post, is always shown with it, and a post has a handful: "
+            'embed the comments ("comments": "embed").'
+        )
+    if writes > 1:
+        posts = sum(1 for post in blog()["posts"] if post["author_id"] == 1)
+        problems.append(
+            f"Renaming Ada wrote {writes} documents: her author document and the copy embedded in each "
+            f"of her {posts} posts (miss one and that post shows the old name). An author is shared by "
+            'many posts and changes on her own: reference her ("author": "reference").'
+        )
+    if problems:
+        raise Hint("\n".join(problems))
+    return (
+        "Right: a post page costs 2 round trips (the post with its comments, then its author) and "
+        "renaming an author writes 1 document. Embed what is owned, bounded and read together; "
+        "reference what is shared or grows without limit (a post with 100,000 comments would not fit)."
+    )
+
+
+# --- exercise 2: an aggregation pipeline ------------------------------------------------------
+
+CHECK_ORDERS = 300  # orders in the checker's dataset: small, mongomock's aggregation is slow
+CHECK_SEED = 5
+
+
+@cache
+def _check_data() -> tuple[list[dict], dict[tuple[bool, bool], list[tuple[str, int]]]]:
+    """The checker's orders as documents, and SQL's answer for each variant of the question."""
+    shop = bookshop_rows(CHECK_ORDERS, CHECK_SEED)
+    engine = sql_engine()
+    try:
+        insert_bookshop(engine, shop)
+        answers = {
+            (with_quantity, without_cancelled): revenue_per_genre_sql(
+                engine, with_quantity=with_quantity, without_cancelled=without_cancelled
+            )
+            for with_quantity in (True, False)
+            for without_cancelled in (True, False)
+        }
+    finally:
+        engine.dispose()
+    return to_documents(shop)["orders"], answers
+
+
+def revenue_per_genre_sql(
+    engine: sa.Engine, *, with_quantity: bool = True, without_cancelled: bool = True
+) -> list[tuple[str, int]]:
+    """``[(genre, revenue in cents)]``, highest first, by SQL's GROUP BY (the checker's reference).
+
+    The keyword arguments give the wrong variants the checker recognises in a student's answer.
+    """
+    amount = "l.quantity * l.unit_price_cents" if with_quantity else "l.unit_price_cents"
+    where = "WHERE o.status <> 'cancelled'" if without_cancelled else ""
+    query = f"""
+        SELECT b.genre, SUM({amount}) AS revenue_cents
+        FROM order_lines l JOIN books b ON b.id = l.book_id JOIN orders o ON o.id = l.order_id
+        {where}
+        GROUP BY b.genre
+        ORDER BY revenue_cents DESC, b.genre
+    """
+    with engine.connect() as conn:
+        return [(genre, int(revenue)) for genre, revenue in conn.exec_driver_sql(query)]
+
+
+def _validate_pipeline(pipeline: object) -> list[dict]:
+    if isinstance(pipeline, dict):
+        raise Hint("A pipeline is a list of stages: put your stage dicts inside [ ... ].")
+    expect_type(pipeline, list, "a list of stages such as [{'$match': ...}, {'$group': ...}]")
+    if not pipeline:
+        raise Hint("The pipeline is empty: add stages such as $match, $unwind, $group and $sort.")
+    for number, stage in enumerate(pipeline, start=1):
+        if not isinstance(stage, dict) or len(stage) != 1:
+            raise Hint(
+                f"Stage {number} should be a dict with exactly one key, such as {{'$unwind': '$lines'}}; "
+                f"got {_short(stage)}."
+            )
+        (operator,) = stage
+        if not isinstance(operator, str) or not operator.startswith("$"):
+            raise Hint(f"Stage {number} should start with an operator such as '$group', not {operator!r}.")
+    return pipeline
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_UNWIND_HINT = (
+    "You grouped whole orders, whose lines field is an array: add {'$unwind': '$lines'} "
+    "before $group so that each line becomes a document of its own."
+)
+
+
+def _run(pipeline: list[dict], orders: list[dict]) -> list[Any]:
+    collection = mongomock.MongoClient().shop.orders
+    collection.insert_many(copy.deepcopy(orders))
+    try:
+        return list(collection.aggregate(copy.deepcopy(pipeline)))
+    except NotImplementedError as exc:
+        first_sentence = str(exc).split(". ")[0].rstrip(".")
+        raise Hint(
+            f"mongomock cannot run this pipeline ({first_sentence}); use $match, $unwind, $group, $sort."
+        ) from None
+    except (pymongo.errors.PyMongoError, ValueError, KeyError, TypeError, AssertionError) as exc:
+        # mongomock reports some mistakes with a bare KeyError or AssertionError
+        if not any("$unwind" in stage for stage in pipeline):
+            raise Hint(_UNWIND_HINT) from None
+        text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)  # no quotes
+        detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        if len(detail) > 200:
+            detail = detail[:199] + "…"
+        advice = " Every $group needs an _id: the field to group by." if isinstance(exc, KeyError) else ""
+        raise Hint(f"The database rejected the pipeline: {detail}.{advice}") from None
+
+
+def _as_pairs(result: list[Any]) -> list[tuple[Any, Any]]:
+    pairs = []
+    for document in result:
+        if not isinstance(document, dict):
+            raise Hint(f"The pipeline returned {_short(document)}; expected documents.")
+        if "revenue_cents" not in document:
+            raise Hint(
+                f"A result document is {_short(document)}: name the total revenue_cents, "
+                "e.g. {'$group': {'_id': ..., 'revenue_cents': {'$sum': ...}}}."
+            )
+        genre = document.get("genre", document.get("_id"))
+        pairs.append((genre, document["revenue_cents"]))
+    return pairs
+
+
+@checker("Exercise 2: revenue per genre", expects="a list of aggregation stages (dicts)")
+def check_revenue_pipeline(pipeline: list[dict]) -> str:
+    pipeline = _validate_pipeline(pipeline)
+    orders, answers = _check_data()
+    pairs = _as_pairs(_run(pipeline, orders))
+    expected = answers[(True, True)]
+    if pairs == expected:
+        return f"Right: the same {len(expected)} genres and totals as SQL's GROUP BY, in the same order."
+    if any(isinstance(genre, list) for genre, _ in pairs) or (pairs and all(r == 0 for _, r in pairs)):
+        raise Hint(_UNWIND_HINT)
+    if any(genre is None for genre, _ in pairs) and len(pairs) == 1:
+        raise Hint("Everything landed in one group: group by the line's genre, '_id': '$lines.genre'.")
+    if sorted(pairs, key=repr) == sorted(expected, key=repr):
+        raise Hint("The totals are right but not in order: end with {'$sort': {'revenue_cents': -1}}.")
+
+    def same(answer: list[tuple[str, int]]) -> bool:
+        return sorted(pairs, key=repr) == sorted(answer, key=repr)
+
+    if same(answers[(False, True)]):
+        raise Hint(
+            "Each line counts its price once: multiply it by the quantity, "
+            "{'$multiply': ['$lines.quantity', '$lines.unit_price_cents']}."
+        )
+    if same(answers[(True, False)]):
+        raise Hint("Cancelled orders earned nothing: start with {'$match': {'status': {'$ne': 'cancelled'}}}.")
+    if same(answers[(False, False)]):
+        raise Hint(
+            "Two things: multiply each line's price by its quantity, and leave out cancelled orders "
+            "with a $match stage first."
+        )
+    yours = dict((str(g), r) for g, r in pairs)
+    for genre, revenue in expected:
+        if yours.get(genre) != revenue:
+            raise Hint(
+                f"SQL says {genre} earned {revenue} cents; your pipeline says {yours.get(genre)!r}. "
+                "Group by '$lines.genre' and sum quantity × unit price."
+            )
+    raise Hint(f"Your pipeline returns {len(pairs)} groups, SQL {len(expected)}: one per genre is expected.")

@@ -1,0 +1,160 @@
+"""labsupport.lessons.l06_normalization.normalize: dependencies hold or come with a counter-example, decompositions are
+lossless or invent rows, and SQLite byte counts add up."""
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from labsupport.databases import sql_engine
+from labsupport.lessons.l06_normalization.normalize import (
+    FD,
+    bcnf_violation,
+    closure,
+    counterexample,
+    decompose,
+    find_dependencies,
+    holds,
+    is_lossless,
+    join_back,
+    redundant_cells,
+    spurious_rows,
+    sqlite_bytes,
+)
+
+BOOKS = pd.DataFrame(
+    {
+        "isbn": ["1", "2", "3", "1"],
+        "title": ["Dune", "Kindred", "Solaris", "Dune"],
+        "author": ["Herbert", "Butler", "Lem", "Herbert"],
+        "country": ["US", "US", "PL", "US"],
+        "price": [9.99, 11.5, 8.0, 7.99],
+    }
+)
+
+
+def test_fd_accepts_a_name_or_a_list_and_prints_as_an_arrow():
+    assert FD("a", ["b", "c"]) == (("a",), ("b", "c"))
+    assert FD(["a", "b"], "c").lhs == ("a", "b")
+    assert repr(FD(["a", "b"], "c")) == "a, b -> c"
+
+
+@pytest.mark.parametrize("bad", [[], "", None, [1], ["a", 2], 3])
+def test_fd_rejects_malformed_sides(bad):
+    with pytest.raises(ValueError, match="column name"):
+        FD(bad, "b")
+
+
+def test_holds_and_its_counterexample():
+    assert holds(BOOKS, "isbn", ["title", "author"])
+    assert counterexample(BOOKS, ["isbn"], ["title"]) is None
+    assert not holds(BOOKS, "isbn", "price")
+    rows = counterexample(BOOKS, "isbn", "price")
+    assert list(rows.isbn) == ["1", "1"] and sorted(rows.price) == [7.99, 9.99]
+    assert not holds(BOOKS, "country", "author")
+
+
+def test_unknown_columns_give_a_plain_message():
+    with pytest.raises(ValueError, match=r"no column\(s\) \['colour'\]"):
+        holds(BOOKS, "isbn", "colour")
+    with pytest.raises(ValueError, match="no column"):
+        decompose(BOOKS, {"t": ["nope"]})
+
+
+def test_find_dependencies_skips_unique_columns_and_reports_what_holds():
+    found = {fd.lhs[0]: set(fd.rhs) for fd in find_dependencies(BOOKS)}
+    assert found["isbn"] == {"title", "author", "country"}
+    assert found["author"] >= {"country"}
+    assert "price" not in found  # unique: a key tells nothing new
+
+
+def test_closure_follows_chains():
+    fds = [FD("isbn", "author"), FD("author", "country")]
+    assert closure(["isbn"], fds) == {"isbn", "author", "country"}
+    assert closure(["country"], fds) == {"country"}
+    assert closure(["isbn"], [(["isbn"], ["title"])]) == {"isbn", "title"}
+
+
+def test_lossless_decomposition_joins_back_exactly():
+    tables = {"books": ["isbn", "title", "author"], "authors": ["author", "country"], "prices": ["isbn", "price"]}
+    assert is_lossless(BOOKS, tables)
+    parts = decompose(BOOKS, tables)
+    assert len(parts["authors"]) == 3  # duplicates dropped
+    assert spurious_rows(BOOKS, join_back(parts)).empty
+
+
+def test_lossy_decomposition_is_detected_with_the_invented_rows():
+    lossy = {"a": ["isbn", "title", "country", "price"], "b": ["country", "author"]}
+    assert not is_lossless(BOOKS, lossy)
+    invented = spurious_rows(BOOKS, join_back(decompose(BOOKS, lossy)))
+    assert set(invented.author) == {"Herbert", "Butler"}  # the US books with the wrong US author
+    assert len(invented) == 3
+
+
+def test_a_column_in_no_table_is_not_lossless():
+    assert not is_lossless(BOOKS, {"t": ["isbn", "title", "author", "country"]})
+
+
+def test_tables_without_shared_columns_are_cross_joined():
+    joined = join_back({"x": pd.DataFrame({"a": [1, 2]}), "y": pd.DataFrame({"b": [3, 4, 5]})})
+    assert len(joined) == 6
+
+
+def test_malformed_decompositions_get_plain_messages():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        decompose(BOOKS, ["isbn"])
+    with pytest.raises(ValueError, match="nothing to join"):
+        join_back({})
+
+
+def test_redundant_cells_counts_repeats_per_dependency():
+    assert redundant_cells(BOOKS, [FD("isbn", ["title", "author"])]) == 2  # row 4 repeats 2 cells
+    assert redundant_cells(BOOKS, [("author", "country")]) == 1
+
+
+def test_bcnf_violation_names_the_dependency_or_none():
+    fds = [FD("isbn", ["title", "author"]), FD("author", "country")]
+    assert bcnf_violation(["isbn", "title", "author", "country"], fds) == FD("author", "country")
+    assert bcnf_violation(["isbn", "title", "author"], fds) is None
+    assert bcnf_violation(["author", "country"], fds) is None
+
+
+def test_sqlite_bytes_counts_tables_and_indexes():
+    engine = sql_engine()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE small (id INTEGER PRIMARY KEY, note TEXT)")
+        conn.exec_driver_sql("CREATE TABLE big (id INTEGER PRIMARY KEY, note TEXT UNIQUE)")
+        conn.exec_driver_sql("INSERT INTO big VALUES (?, ?)", [(i, "x" * 100 + str(i)) for i in range(2000)])
+    sizes = sqlite_bytes(engine)
+    assert sizes["small"] == 4096  # one page
+    assert sizes["big"] > 200_000  # 2,000 rows of ~100 bytes
+    assert any(name.startswith("sqlite_autoindex_big") for name in sizes)  # the UNIQUE index
+    with engine.connect() as conn:
+        total = conn.exec_driver_sql("PRAGMA page_count").scalar() * 4096
+    assert sum(sizes.values()) < total  # the schema page is left out
+    engine.dispose()
+
+
+def test_sqlite_bytes_sees_tables_another_connection_created():
+    # A pooled connection caches the schema, and some statements plan against that cache without
+    # reading the file (see labsupport.lessons.l07_indexing.plans.refresh_sqlite_schema). dbstat read in full, as
+    # sqlite_bytes reads it, walks the file's own schema: the stale connection still sees it all.
+    engine = sql_engine()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE first (id INTEGER PRIMARY KEY)")
+    stale = engine.connect()
+    stale.exec_driver_sql("SELECT count(*) FROM sqlite_schema").all()  # caches a schema of one table
+    other = engine.connect()
+    stale.close()  # back in the pool first, so the next checkout hands it out again
+    with other.begin():
+        other.exec_driver_sql("CREATE TABLE later (id INTEGER PRIMARY KEY, note TEXT)")
+        other.exec_driver_sql("INSERT INTO later VALUES (?, ?)", [(i, "x" * 100) for i in range(200)])
+    other.close()
+    assert sqlite_bytes(engine)["later"] > 4096
+    engine.dispose()
+
+
+def test_sqlite_bytes_refuses_other_databases():
+    engine = sa.create_engine("sqlite://")
+    engine.dialect.name = "postgresql"  # pretend: only the name is read before refusing
+    with pytest.raises(ValueError, match="measures SQLite"):
+        sqlite_bytes(engine)
