@@ -1,6 +1,6 @@
 """The real-server switches, read in one place (CONTRIBUTING.md, "Real servers").
 
-Introduced in 00-start-here. Every helper that could use a real server asks `settings()`; nothing
+Introduced in 05-nosql (which shows which server it talks to). Every helper that could use a real server asks `settings()`; nothing
 reads these variables anywhere else. They are read when asked, not at import, so a notebook can
 set ``os.environ`` in its first cell and a test can use ``monkeypatch.setenv``.
 

@@ -1,7 +1,7 @@
 """Deterministic synthetic bookshop data at any size, and a fast loader for it.
 
-Introduced in 00-start-here; 04-sql, 06-normalization, 07-indexing and 12-performance load it at
-sizes from a hundred orders to a million rows. The same ``(orders, seed)`` gives the same rows in
+Introduced in 02-rest-api; 04-sql to 07-indexing load it at sizes from a hundred orders to a
+million rows. The same ``(orders, seed)`` gives the same rows in
 every process (numpy's ``default_rng(seed)``, never ``hash()``), so a notebook's numbers and
 query plans are reproducible on a student's machine.
 

@@ -1,6 +1,6 @@
 """``python -m labsupport doctor``: a short report on a student's set-up, one line per check.
 
-Introduced in 00-start-here ("If something does not work"). Each line starts with ``ok:`` or
+Run as ``make doctor`` (README, "Two commands"). Each line starts with ``ok:`` or
 ``problem:`` (followed by ``— fix: …``); the exit code is 1 if any line is a problem. The doctor
 only looks: it starts no server, writes no file, contacts nothing, and imports none of the
 packages it reports on (it reads their installed metadata), so it works even when they are

@@ -228,7 +228,7 @@ class QueryCounter:
 def count_queries(engine: sa.Engine) -> Iterator[QueryCounter]:
     """Count the SQL statements ``engine`` sends inside the ``with`` block.
 
-    Introduced in 12-performance to make N+1 queries visible::
+    Introduced in 00-start-here; 04-sql uses it to make N+1 queries visible::
 
         with count_queries(engine) as queries:
             ...

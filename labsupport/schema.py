@@ -1,6 +1,6 @@
 """The bookshop's tables, shared by `datagen` (which fills them) and `apps.bookshop` (which serves them).
 
-Introduced in 00-start-here. One `MetaData` so every notebook talks about the same four tables:
+Introduced in 04-sql. One `MetaData` so every notebook talks about the same four tables:
 
     customers 1──* orders 1──* order_lines *──1 books
 

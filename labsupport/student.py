@@ -1,6 +1,6 @@
 """Build the student notebooks: solutions replaced by placeholders, outputs cleared.
 
-Introduced in 00-start-here ("How the lab works"); run as ``python -m labsupport student``.
+Run as ``make student`` or ``python -m labsupport student`` (README).
 
 The committed notebooks hold the solutions between a ``### BEGIN SOLUTION`` and a
 ``### END SOLUTION`` line (the nbgrader convention; the markers may be indented, e.g. inside a

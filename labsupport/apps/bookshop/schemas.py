@@ -1,6 +1,6 @@
 """What the bookshop API accepts and returns: pydantic models, one per JSON shape.
 
-Introduced in 00-start-here; 02-rest-api and 09-security come back to them. Every field is
+Part of the bookshop that 00-start-here introduces. Every field is
 bounded (lengths, ranges, allowed characters) so that bad input is refused with a 422 that says
 which field is wrong, before any code of ours runs, and the OpenAPI schema that FastAPI builds
 from these models tells clients exactly what is accepted. Request models are strict (``true``
