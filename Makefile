@@ -30,8 +30,10 @@ notebooks: install
 student: install
 	$(BIN)/python -m labsupport student --out build/student
 
+# Style (ruff) and types (mypy: its settings and the files it checks are in pyproject.toml).
 lint: install
 	$(BIN)/ruff check labsupport tests
+	$(BIN)/mypy
 
 # Is this machine set up right? Says what is wrong and how to fix it.
 doctor: install
