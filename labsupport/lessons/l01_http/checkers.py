@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from labsupport.checks import Hint, NotAttempted, checker
-from labsupport.lessons.l01_http.wire import Exchange, WireError, WireTimeout, raw_request
+from labsupport.lessons.l01_http.wire import Exchange, WireError, WireTimeout, _port_of, raw_request
 
 __all__ = ["STATUS_CLASSES", "RETRYABLE_CLIENT_ERRORS", "check_raw_request", "check_status_class"]
 
@@ -26,10 +26,16 @@ STATUS_CLASSES = {
     4: "client error",
     5: "server error",
 }
-_VALID_CODES = (100, 101, 200, 201, 204, 299, 301, 304, 307, 400, 401, 404, 408, 418, 422, 429, 499, 500, 503, 599)
+# Both ends of every class (x00 and x99) catch an off-by-one in a chain of comparisons; the
+# unnamed ones (199, 299, ...) catch a lookup table of known codes.
+_VALID_CODES = (
+    100, 101, 199, 200, 201, 204, 299, 300, 301, 304, 307, 399,
+    400, 401, 404, 408, 418, 422, 429, 499, 500, 503, 599,
+)  # fmt: skip
 # 4xx that a client MAY send again unchanged, after the server's Retry-After (RFC 9110 §15.5.9, RFC 6585 §4)
 RETRYABLE_CLIENT_ERRORS = (408, 429)
-_INVALID_CODES = (600, 99, 0, -404, 1000)
+# Just outside both ends first (99, 600), then numbers whose first digit or code // 100 looks like a class.
+_INVALID_CODES = (99, 600, 0, -1, -404, 1000, 1999, 10, 700)
 _REQUEST_LINE = re.compile(r"^(?P<method>\S+) (?P<target>\S+) (?P<version>HTTP/\d\.\d)$")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # a token (RFC 9110)
 
@@ -54,12 +60,72 @@ def check_raw_request(request: str | bytes, server: Any) -> str:
         raise Hint(f"The server never answered: {_after_colon(str(exc))}") from None
     except WireError as exc:
         raise Hint(f"{exc}") from None
-    if exchange.status == 201:
+    if exchange.status != 201:
+        raise Hint(f"The server answered {exchange.status_line} {_short_body(exchange)}. {_explain(exchange, text)}")
+    problem = _sloppiness(exchange.request, _port_of(server))
+    if problem:
+        raise Hint(f"The server answered 201 Created, but only because it is lenient: {problem}")
+    return (
+        "201 Created: POST on the collection /notes in HTTP/1.1, a Host naming this server, the "
+        "body announced by its Content-Type and measured to the byte by its Content-Length (or "
+        "sent in chunks), after the blank line that ends the headers."
+    )
+
+
+def _sloppiness(sent: bytes, port: int) -> str | None:
+    """What a strict server (or a proxy) would refuse in a request that this lenient one accepted."""
+    end = min((i for i in (sent.find(b"\r\n\r\n"), sent.find(b"\n\n")) if i >= 0), default=len(sent))
+    head = sent[:end]
+    if re.search(rb"(?<!\r)\n", head):
         return (
-            "201 Created: a request line with POST, a Host header, a body announced by its "
-            "Content-Type and measured by its Content-Length, after the blank line."
+            "its lines end with a bare \\n. HTTP requires \\r\\n: raw_request adds the \\r for you in a str, "
+            "but sends bytes exactly as given. Write the request as a str, or end each line with \\r\\n."
         )
-    raise Hint(f"The server answered {exchange.status_line} {_short_body(exchange)}. {_explain(exchange, text)}")
+    lines, body = _split_request(sent.decode("utf-8", errors="replace"))
+    request_line = _REQUEST_LINE.match(lines[0])
+    if request_line and request_line["version"] != "HTTP/1.1":
+        return (
+            f"the request line says {request_line['version']}. This lesson speaks HTTP/1.1 (HTTP/2 is not "
+            "text at all, and HTTP/1.0 has no required Host): end the request line with HTTP/1.1."
+        )
+    seen: dict[str, str] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        key = name.strip().lower()
+        if key in seen:
+            return (
+                f"the header {name.strip()} appears twice. Two Content-Length or Host lines are how requests are "
+                "smuggled past proxies that read the other one; send each header once."
+            )
+        seen[key] = value.strip()
+    host = seen.get("host", "")
+    if host != host.strip() or not host:
+        return "the Host header is empty: it names the server you are talking to, Host: 127.0.0.1."
+    if "/" in host or "@" in host:
+        return (
+            f"Host: {host} is not a host: it holds only the server's name and, optionally, its port "
+            "(Host: 127.0.0.1 or Host: 127.0.0.1:PORT), no http:// and no path."
+        )
+    name, _, given_port = host.rpartition(":") if ":" in host else (host, "", "")
+    if name.lower() not in ("127.0.0.1", "localhost"):
+        return (
+            f"Host: {host} names another site. One server can host many sites and picks one by this "
+            "header: name the one you are talking to, Host: 127.0.0.1."
+        )
+    if given_port and given_port != str(port):
+        return (
+            f"Host: {host} names port {given_port}, but this server listens on {port}: "
+            f"leave the port out or make it {port}."
+        )
+    declared = seen.get("content-length")
+    if declared is not None and declared.isdigit() and body is not None and "transfer-encoding" not in seen:
+        size = len(body.rstrip("\r\n").encode("utf-8"))  # a final line break typed after the body is harmless
+        if size > int(declared):
+            return (
+                f"Content-Length says {declared} but the body has {size} bytes. The server read the first "
+                f"{declared} and takes the rest as the start of the next request: count every byte."
+            )
+    return None
 
 
 def _after_colon(message: str) -> str:
@@ -105,6 +171,13 @@ def _explain(exchange: Exchange, text: str) -> str:
             return f"Every header line is 'Name: value' (no space before the colon), but {bad[0]!r} is not."
         if "host" not in headers:
             return "HTTP/1.1 requires a Host header: add the line 'Host: 127.0.0.1'."
+        names = [line.partition(":")[0].strip().lower() for line in lines[1:]]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            return f"The header {twice[0]!r} appears more than once: send each header once."
+        length = headers.get("content-length")
+        if length is not None and not length.isdigit():
+            return f"Content-Length is a number of bytes, digits only, not {length!r}."
         return "The server could not parse the request: compare it line by line with the one in section 1."
     method = request_line["method"] if request_line else ""
     if status == 405:
@@ -113,7 +186,18 @@ def _explain(exchange: Exchange, text: str) -> str:
         target = request_line["target"] if request_line else "this path"
         return f"{method} is not allowed on {target}: which method creates a new resource?"
     if status == 404:
+        target = request_line["target"] if request_line else ""
+        if "://" in target:
+            return (
+                f"The request line names a whole URL, {target}: write only the path, POST /notes HTTP/1.1 "
+                "(the server is already named by the connection and the Host header)."
+            )
         return "There is nothing at that path: the collection of notes is /notes."
+    if status in (307, 308) and request_line and request_line["target"].rstrip("/") != request_line["target"]:
+        return (
+            f"{request_line['target']} is not /notes: the server redirects to the path without the final "
+            "slash. POST to /notes itself."
+        )
     if status in (200, 204):
         return f"{method} succeeded but created nothing: creating a resource in a collection is a POST."
     if status == 422:
@@ -172,7 +256,9 @@ def check_status_class(status_class: Callable[[int], str]) -> str:
             answer = status_class(code)
         except Exception as exc:
             raise Hint(
-                f"status_class({code}) raised {type(exc).__name__}: {exc}. {code} is a valid status code."
+                f"status_class({code}) raised {type(exc).__name__}: {exc}. {code} is a valid status code"
+                + (": the range includes both ends, 100 and 599 (check < against <=)." if code in (100, 599) else ".")
+                + (" It has no name: a table of known codes misses it, code // 100 does not." if _unnamed(code) else "")
             ) from None
         if answer is ...:
             raise NotAttempted("status_class still returns ...: write its body, then run this cell again.")
@@ -196,8 +282,9 @@ def check_status_class(status_class: Callable[[int], str]) -> str:
                 f"status_class({code}) raised {type(exc).__name__}; for a number that is no status code, "
                 "raise ValueError (the usual exception for a value of the right type but out of range)."
             ) from None
+        edge = " (just outside the range: check that comparison, < against <=)" if code in (99, 600) else ""
         raise Hint(
-            f"status_class({code}) returned {answer!r}, but {code} is not a status code: they run from "
+            f"status_class({code}) returned {answer!r}, but {code} is not a status code{edge}: they run from "
             "100 to 599. Raise ValueError for anything else."
         )
     return (
@@ -213,10 +300,16 @@ def _named(code: int) -> str:
         return str(code)
 
 
-def _why(code: int) -> str:
+def _unnamed(code: int) -> bool:
     try:
         http.HTTPStatus(code)
     except ValueError:
+        return True
+    return False
+
+
+def _why(code: int) -> str:
+    if _unnamed(code):
         return (
             f"{code} has no name, but its class is still fixed by its first digit: look at "
             "code // 100 rather than a list of known codes."
@@ -225,5 +318,10 @@ def _why(code: int) -> str:
         return (
             f"A client may retry a {code} unchanged (after the server's Retry-After), unlike other "
             f"4xx, but it is still a client error: the first digit decides the class, {code // 100}xx."
+        )
+    if code % 100 in (0, 99):
+        return (
+            f"The first digit decides the class: {code // 100}xx. {code} is at the edge of its class: "
+            "check each comparison, < against <= (or use code // 100)."
         )
     return f"The first digit decides the class: {code // 100}xx."

@@ -43,10 +43,92 @@ def hint(result) -> str:
 # --- exercise 1 -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("request_", [RIGHT, RIGHT + "\n", RIGHT.replace("\n", "\r\n"), RIGHT.encode()])
+CHUNKED = (
+    "POST /notes HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\nTransfer-Encoding: chunked\n\n"
+    '10\r\n{"text": "mine"}\r\n0\r\n\r\n'
+)
+CAFE = RIGHT.replace("mine", "café")  # 16 characters, 17 bytes
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        RIGHT,
+        RIGHT + "\n",  # a line break typed after the body
+        "\n" + RIGHT,  # a """ literal that starts on a new line
+        RIGHT.replace("\n", "\r\n"),  # CRLF written out in a str
+        RIGHT.replace("\n", "\r\n").encode(),  # bytes, with the CRLF HTTP requires
+        RIGHT.replace("Host: 127.0.0.1", "host: localhost"),  # names are case-insensitive; localhost is this host
+        RIGHT.replace("application/json", "application/json; charset=utf-8"),
+        RIGHT.replace("application/json", "Application/JSON"),  # media types are case-insensitive
+        CAFE.replace("16", "17"),  # Content-Length counts bytes, not characters
+        CHUNKED,  # no Content-Length: the body is measured by its chunks
+    ],
+    ids=[
+        "lf-str",
+        "final-newline",
+        "leading-newline",
+        "crlf-str",
+        "crlf-bytes",
+        "localhost",
+        "charset",
+        "media-type-case",
+        "utf8-bytes",
+        "chunked",
+    ],
+)
 def test_raw_request_right(notes, request_):
     result = check_raw_request(request_, notes)
-    assert result.passed and "201 Created" in result.message
+    assert result.passed, result
+    assert "201 Created" in result.message and "Content-Length" in result.message
+
+
+def test_raw_request_right_with_the_servers_port(notes):
+    result = check_raw_request(RIGHT.replace("Host: 127.0.0.1", f"Host: 127.0.0.1:{notes.port}"), notes)
+    assert result.passed, result
+
+
+@pytest.mark.parametrize(
+    "request_, expected",
+    [
+        # bytes are sent as typed: a lenient server takes bare LF, the lesson teaches CRLF
+        (RIGHT.encode(), "lines end with a bare \\n. HTTP requires \\r\\n"),
+        (RIGHT.replace("\n", "\r\n", 2).encode(), "lines end with a bare \\n"),
+        (RIGHT.replace("Host: 127.0.0.1", "Host: example.com"), "Host: example.com names another site"),
+        (RIGHT.replace("Host: 127.0.0.1", "Host: http://127.0.0.1/"), "no http:// and no path"),
+        (RIGHT.replace("Host: 127.0.0.1", "Host: 127.0.0.1/notes"), "no http:// and no path"),
+        (RIGHT.replace("Host: 127.0.0.1", "Host:"), "the Host header is empty"),
+        (RIGHT.replace("Host: 127.0.0.1", "Host: 127.0.0.1:1"), "names port 1, but this server listens on"),
+        (RIGHT.replace("HTTP/1.1", "HTTP/1.0"), "the request line says HTTP/1.0"),
+        (RIGHT.replace("HTTP/1.1", "HTTP/1.0").replace("Host: 127.0.0.1\n", ""), "says HTTP/1.0"),
+        (RIGHT.replace("HTTP/1.1", "HTTP/2.0"), "says HTTP/2.0. This lesson speaks HTTP/1.1"),
+        (RIGHT.replace("Length: 16", "Length: 16\nContent-Length: 16"), "Content-Length appears twice"),
+        (RIGHT + "   xyz", "Content-Length says 16 but the body has 22 bytes"),
+        (RIGHT + '{"text": "more"}', "takes the rest as the start of the next request"),
+    ],
+    ids=[
+        "lf-bytes",
+        "mixed-bytes",
+        "other-host",
+        "host-url",
+        "host-path",
+        "host-empty",
+        "host-port",
+        "http10",
+        "http10-no-host",
+        "http2",
+        "cl-twice",
+        "trailing-bytes",
+        "two-bodies",
+    ],
+)
+def test_raw_request_a_lenient_201_is_not_a_pass(notes, request_, expected):
+    """The server answers 201 to all of these; the checker must not.
+
+    Mutation that failed this: `_sloppiness` returning None (every case passed with ✔)."""
+    message = hint(check_raw_request(request_, notes))
+    assert message.startswith("The server answered 201 Created, but only because it is lenient: ")
+    assert expected in message
 
 
 @pytest.mark.parametrize("request_", [..., "", "  \n"])
@@ -79,6 +161,17 @@ def test_raw_request_not_attempted(notes, request_):
         (RIGHT.replace("POST /notes HTTP/1.1", "POST /notes"), "not a request line: it needs exactly three parts"),
         (RIGHT.replace("HTTP/1.1", "http/1.1"), "not a request line"),
         (RIGHT.replace("Host:", "Host :"), "no space before the colon"),
+        (RIGHT.replace("application/json", "text/json"), "Content-Type header says 'text/json'"),
+        (RIGHT.replace("application/json", "application/x-www-form-urlencoded"), "Content-Type header says"),
+        (CAFE, "Content-Length says 16 but your body has 17 bytes"),  # counted characters, not bytes
+        (RIGHT.replace("Length: 16", "Length: 16\nContent-Length: 17"), "'content-length' appears more than once"),
+        (RIGHT.replace("Host: 127.0.0.1", "Host: 127.0.0.1\nHost: 127.0.0.1"), "'host' appears more than once"),
+        (RIGHT.replace("Length: 16", "Length: sixteen"), "digits only, not 'sixteen'"),
+        (RIGHT.replace("Length: 16", "Length: -16"), "digits only, not '-16'"),
+        (RIGHT.replace("\n", "\r"), "waiting for the end of the headers"),  # CR alone ends no line
+        (RIGHT.replace("POST /notes", "POST /notes/"), "the server redirects to the path without the final slash"),
+        (RIGHT.replace("POST /notes", "POST http://127.0.0.1/notes"), "write only the path, POST /notes HTTP/1.1"),
+        (RIGHT.replace("POST", "PUT", 1), "PUT is not allowed on /notes"),
     ],
 )
 def test_raw_request_wrong_answers_get_specific_hints(notes, request_, expected):
@@ -106,10 +199,87 @@ def right(code):
     return STATUS_CLASSES[code // 100]
 
 
-def test_status_class_right():
-    result = check_status_class(right)
+def by_first_character(code):
+    if len(str(code)) != 3 or str(code)[0] not in "12345":
+        raise ValueError(f"{code} is not a status code")
+    return {"1": "informational", "2": "success", "3": "redirection", "4": "client error", "5": "server error"}[
+        str(code)[0]
+    ]
+
+
+def if_chain(code):
+    if code < 100:
+        raise ValueError(code)
+    if code < 200:
+        return "informational"
+    if code < 300:
+        return "success"
+    if code < 400:
+        return "redirection"
+    if code < 500:
+        return "client error"
+    if code < 600:
+        return "server error"
+    raise ValueError(code)
+
+
+def by_range(code):
+    for low, name in zip(range(100, 600, 100), STATUS_CLASSES.values()):
+        if code in range(low, low + 100):
+            return name
+    raise ValueError(f"no class for {code}")
+
+
+@pytest.mark.parametrize("answer", [right, by_first_character, if_chain, by_range])
+def test_status_class_right(answer):
+    result = check_status_class(answer)
     assert result.passed and "first digit" in result.message
     assert "408 and 429 too" in result.message
+
+
+def shifted(low, high, edge):
+    """An if-chain whose comparisons are off by one: `edge` is the class boundary compared with <=."""
+
+    def status_class(code):
+        if not low <= code <= high:
+            raise ValueError(code)
+        for bound, name in zip((200, 300, 400, 500, 600), STATUS_CLASSES.values()):
+            if code < bound or (bound == edge and code == bound):
+                return name
+        raise ValueError(code)
+
+    return status_class
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        (shifted(100, 599, 200), "status_class(200) returned 'informational', but 200 OK is 'success'"),
+        (shifted(100, 599, 300), "status_class(300) returned 'success', but 300 Multiple Choices is 'redirection'"),
+        (shifted(100, 599, 400), "(400) returned 'redirection', but 400 Bad Request is 'client error'"),
+        (shifted(100, 599, 500), "(500) returned 'client error'"),
+        (shifted(101, 599, 0), "status_class(100) raised ValueError: 100. 100 is a valid status code: the range"),
+        (shifted(100, 598, 0), "status_class(599) raised ValueError: 599. 599 is a valid status code: the range"),
+        (shifted(99, 599, 0), "status_class(99) returned 'informational', but 99 is not a status code (just outside"),
+        (shifted(100, 600, 0), "status_class(600) raised ValueError"),  # 600 < 600 is false: no class, ValueError
+    ],
+    ids=["le-200", "le-300", "le-400", "le-500", "from-101", "to-598", "from-99", "to-600"],
+)
+def test_status_class_off_by_one_ranges(answer, expected):
+    """Mutation that failed this: dropping 199/300/399 from _VALID_CODES let `le-300` pass."""
+    result = check_status_class(answer)
+    if expected.endswith("raised ValueError"):  # to-600 is right in effect: 600 gets ValueError either way
+        assert result.passed, result
+        return
+    message = hint(result)
+    assert expected in message
+    assert "< against <=" in message
+
+
+def off_by_one_at_the_top_of_a_class(code):
+    if not 100 <= code <= 599:
+        raise ValueError(code)
+    return STATUS_CLASSES[(code + 1) // 100] if code % 100 == 99 and code < 599 else STATUS_CLASSES[code // 100]
 
 
 def test_status_class_not_attempted():
@@ -140,15 +310,34 @@ def known_codes_only(code):
         (lambda code: right(code).title(), "returned 'Informational': spell the class exactly 'informational'"),
         (lambda code: right(code).replace(" ", "_"), "returned 'client_error': spell the class exactly 'client error'"),
         (lambda code: "ok", "which is not a class"),
-        (known_codes_only, "status_class(299) raised KeyError"),
+        (known_codes_only, "status_class(199) raised KeyError: 199. 199 is a valid status code. It has no name"),
         (lambda code: "client error" if code == 299 else right(code), "299 has no name, but its class is still fixed"),
         # "retry later" is not a class: 408 and 429 may be retried, yet they are client errors
-        (lambda code: "server error" if code in (408, 429) else right(code),
-         "but 408 Request Timeout is 'client error'. A client may retry a 408 unchanged"),
-        (lambda code: "server error" if code == 429 else right(code),
-         "but 429 Too Many Requests is 'client error'. A client may retry a 429 unchanged (after the server's"),
-        (lambda code: STATUS_CLASSES.get(code // 100, "server error"), "(600) returned 'server error', but 600 is not"),
-        (lambda code: STATUS_CLASSES[code // 100], "(600) raised KeyError; for a number that is no status code, raise"),
+        (
+            lambda code: "server error" if code in (408, 429) else right(code),
+            "but 408 Request Timeout is 'client error'. A client may retry a 408 unchanged",
+        ),
+        (
+            lambda code: "server error" if code == 429 else right(code),
+            "but 429 Too Many Requests is 'client error'. A client may retry a 429 unchanged (after the server's",
+        ),
+        (lambda code: STATUS_CLASSES.get(code // 100, "server error"), "(99) returned 'server error', but 99 is not"),
+        (lambda code: STATUS_CLASSES[code // 100], "(99) raised KeyError; for a number that is no status code, raise"),
+        (off_by_one_at_the_top_of_a_class, "status_class(199) returned 'success', but 199 is 'informational'"),
+        # only an upper bound: 99 // 100 is 0, 10 // 100 too
+        (
+            lambda code: STATUS_CLASSES.get(code // 100, "no class") if code < 600 else right(code),
+            "status_class(99) returned 'no class', but 99 is not a status code",
+        ),
+        (lambda code: right(code) if code >= 0 else "client error", "status_class(-1) returned 'client error'"),
+        # the first character of the number: 1000 and 1999 start with 1
+        (lambda code: right(int(str(code)[:3])) if code > 0 else right(code), "status_class(1000) returned"),
+        (lambda code: right(code) if code != 700 else "server error", "status_class(700) returned 'server error'"),
+        (lambda code: right(code) if code >= 100 else None, "status_class(99) returned None"),
+        (
+            lambda code: right(code) if code >= 100 else (_ for _ in ()).throw(TypeError("small")),
+            "status_class(99) raised TypeError; for a number that is no status code, raise ValueError",
+        ),
     ],
 )
 def test_status_class_wrong_answers_get_specific_hints(answer, expected):
