@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from time import perf_counter
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
 
 import httpx
 import sqlalchemy as sa
@@ -55,6 +56,7 @@ _QUERY_START = "labsupport.tracing.query_start"
 # this machine. Not "network": in the lab no request crosses one.
 HTTP_LAYER = "HTTP (client + server)"
 _current: ContextVar[SpanRecorder | None] = ContextVar("labsupport_tracing_spans", default=None)
+_Function = TypeVar("_Function", bound=Callable[..., Any])
 
 
 class SpanRecorder:
@@ -96,10 +98,23 @@ def record_spans() -> Iterator[SpanRecorder]:
         _current.reset(token)
 
 
-def span(name: str) -> AbstractContextManager[None]:
+class Span(Protocol):
+    """What `span` returns: a context manager (``with span("cache"):``) that is also a
+    decorator (``@span("service")``) handing back the function with the same signature."""
+
+    def __enter__(self) -> None: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> bool | None: ...
+
+    def __call__(self, function: _Function, /) -> _Function: ...
+
+
+def span(name: str) -> Span:
     """Add the time spent in a block, or in each call of a decorated function, to metric `name`.
 
-    ``with span("cache"): ...`` or ``@span("service")`` above a function. Outside
+    ``with span("cache"): ...`` or ``@span("service")`` above a (sync) function. Outside
     `record_spans` (no traced request) it just runs the code.
     """
     if not isinstance(name, str) or not _TOKEN.fullmatch(name):
@@ -183,7 +198,9 @@ class ServerTimingMetric:
 
 
 def _split_outside_quotes(text: str, separator: str) -> list[str]:
-    parts, current, quoted, escaped = [], [], False, False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
     for char in text:
         if escaped:
             escaped = False
