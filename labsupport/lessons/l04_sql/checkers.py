@@ -1,17 +1,20 @@
-"""Checkers for the exercises of 04-sql: write a join, then fix an injectable query.
+"""Checkers for the exercises of 04-sql: write a join, fix an injectable query, fix a report.
 
-Both run the student's answer against a fresh database holding a few hand-written rows
+All run the student's answer against a fresh database holding a few hand-written rows
 (`exercise_engine`), so the expected answer is known exactly and nothing a student runs can
-damage anything else. Exercise 1 compares the rows a SQL query returns with the right ones and
-names the usual mistake (inner join, no GROUP BY, COUNT(*)). Exercise 2 attacks the student's
-``find_customer(conn, email)`` with injection strings and checks that honest lookups still work.
+damage anything else. The rows hold the traps that a plausible wrong answer falls into: two
+customers share a name (grouping by the name merges them), two have no orders (an inner join
+drops them), an email has an apostrophe (a query pasted together from text breaks on it), orders
+have several lines (a join to the lines multiplies the orders). Exercise 2 also attacks the
+student's ``find_customer(conn, email)`` as an attacker would, and reads the statements it sends.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,18 +24,31 @@ from labsupport.checks import Hint, checker, expect_type
 from labsupport.databases import sql_engine
 from labsupport.lessons.l04_sql.sqlshow import db_error_message
 
-__all__ = ["CUSTOMERS", "ORDERS", "ATTACKS", "exercise_engine", "check_orders_per_customer", "check_find_customer"]
+__all__ = [
+    "ATTACKS",
+    "BOOKS",
+    "CUSTOMERS",
+    "ORDERS",
+    "ORDER_LINES",
+    "REPORT_SQL",
+    "exercise_engine",
+    "check_customer_report",
+    "check_find_customer",
+    "check_orders_per_customer",
+]
 
-# (id, name, email, city): two customers have no orders; one email has an apostrophe, which
-# is legal in an email address and breaks any query built by pasting it between quotes.
+# (id, name, email, city): two customers have no orders; two are both called Ben Weber (names
+# are not unique: only the id is); one email has an apostrophe, which is legal in an email address
+# and breaks any query built by pasting it between quotes.
 CUSTOMERS = (
     (1, "Ada Costa", "ada@example.com", "Lisbon"),
     (2, "Ben Weber", "ben@example.com", "Berlin"),
     (3, "Chloe Dubois", "chloe@example.com", "Lyon"),
     (4, "Daniel Evans", "daniel@example.com", "Leeds"),
     (5, "Farah O'Brien", "farah.o'brien@example.com", "Dublin"),
+    (6, "Ben Weber", "ben.weber@example.org", "Munich"),
 )
-# (id, customer_id, ordered_on, status)
+# (id, customer_id, ordered_on, status); the second Ben Weber placed two orders on one day.
 ORDERS = (
     (1, 1, "2024-01-05", "delivered"),
     (2, 2, "2024-01-09", "paid"),
@@ -40,35 +56,93 @@ ORDERS = (
     (4, 4, "2024-02-20", "delivered"),
     (5, 1, "2024-03-02", "pending"),
     (6, 4, "2024-03-15", "cancelled"),
+    (7, 6, "2024-03-20", "paid"),
+    (8, 6, "2024-03-20", "delivered"),
+    (9, 2, "2024-04-02", "shipped"),
 )
-ORDERS_PER_CUSTOMER = {name: sum(o[1] == cid for o in ORDERS) for cid, name, _, _ in CUSTOMERS}
+# (id, title, author, genre, price_cents, stock)
+BOOKS = (
+    (1, "Dune", "Frank Herbert", "science fiction", 1_299, 10),
+    (2, "Kindred", "Octavia E. Butler", "science fiction", 1_150, 10),
+    (3, "Pedro Páramo", "Juan Rulfo", "fiction", 990, 10),
+    (4, "The Dispossessed", "Ursula K. Le Guin", "science fiction", 1_250, 10),
+)
+# (id, order_id, book_id, quantity, unit_price_cents): most orders have several lines, and some
+# lines of one customer have the same quantity (SUM(DISTINCT quantity) would drop them).
+ORDER_LINES = (
+    (1, 1, 1, 1, 1_299),
+    (2, 1, 2, 2, 1_150),
+    (3, 2, 3, 2, 990),
+    (4, 3, 1, 1, 1_299),
+    (5, 4, 2, 1, 1_150),
+    (6, 5, 1, 1, 1_299),
+    (7, 5, 3, 1, 990),
+    (8, 6, 1, 1, 1_299),
+    (9, 6, 3, 1, 990),
+    (10, 6, 4, 2, 1_250),
+    (11, 7, 4, 1, 1_250),
+    (12, 8, 2, 3, 1_150),
+    (13, 9, 1, 1, 1_299),
+)
 
-# Each returns every customer (or runs a second statement) when pasted between quotes.
+_NAME = {cid: name for cid, name, _, _ in CUSTOMERS}
+ORDERS_PER_CUSTOMER = {cid: sum(o[1] == cid for o in ORDERS) for cid in _NAME}  # by customer id
+_ORDER_OF = {oid: cid for oid, cid, _, _ in ORDERS}
+_LINES = {cid: sum(_ORDER_OF[line[1]] == cid for line in ORDER_LINES) for cid in _NAME}
+_COPIES = {cid: sum(line[3] for line in ORDER_LINES if _ORDER_OF[line[1]] == cid) for cid in _NAME}
+
+# Each one, pasted between quotes, bends the query: every customer, a row of another table, a
+# yes/no answer about a secret (boolean-blind), a database error (error-based), a second statement.
 ATTACKS = (
     "' OR '1'='1",
-    "nobody@example.com' OR 1=1 --",
+    "'OR'1'='1",
+    "nobody@example.com' oR 1=1 --",
+    "nobody@example.com'/**/OR/**/1=1/*",
     "' UNION SELECT id, email FROM customers --",
+    "' UNION SELECT 1, sql FROM sqlite_master --",
     "x' OR email LIKE '%",
+    "ada@example.com' AND substr(name, 1, 1) = 'A",
+    "ada@example.com' AND '1'='1",
+    "' || (SELECT email FROM customers LIMIT 1) || '",
+    "' OR (SELECT CASE WHEN substr(name, 1, 1) = 'A' THEN abs(-9223372036854775808) END FROM customers) --",
     "'; DELETE FROM customers; --",
 )
+# An equality must not treat these as patterns, nor ignore the case of an address.
+PATTERNS = ("%", "%@example.com", "ada@example.co_", "ADA@EXAMPLE.COM")
+
+# Exercise 3: a colleague's report, with the bug the student must find.
+REPORT_SQL = """SELECT c.name, COUNT(o.id) AS orders, SUM(l.quantity) AS copies
+FROM customers AS c
+JOIN orders AS o ON o.customer_id = c.id
+JOIN order_lines AS l ON l.order_id = o.id
+GROUP BY c.id"""
 
 
 def exercise_engine() -> sa.Engine:
-    """A fresh database with the bookshop tables and the exercise's 5 customers and 6 orders."""
+    """A fresh database with the bookshop tables and the exercise's customers, orders, books and lines."""
     engine = sql_engine()
     schema.create_tables(engine)
     with engine.begin() as conn:
-        for table, rows in ((schema.customers, CUSTOMERS), (schema.orders, ORDERS)):
+        for table, rows in (
+            (schema.customers, CUSTOMERS),
+            (schema.books, BOOKS),
+            (schema.orders, ORDERS),
+            (schema.order_lines, ORDER_LINES),
+        ):
             conn.execute(table.insert(), [dict(zip(table.columns.keys(), row)) for row in rows])
     return engine
 
 
-def _run_query(sql: str) -> tuple[list[str], list[tuple]]:
+def _run_query(sql: object, columns_wanted: str) -> tuple[list[str], list[tuple]]:
+    """Run the student's SELECT on a fresh exercise database: (column names, rows)."""
+    expect_type(sql, str, 'SQL text in a string, e.g. "SELECT ... FROM customers ..."')
+    if not sql.strip():  # type: ignore[union-attr]
+        raise Hint("The string is empty: write a SELECT query in it.")
     engine = exercise_engine()
     try:
         with engine.connect() as conn:
             try:
-                result = conn.exec_driver_sql(sql)
+                result = conn.exec_driver_sql(sql)  # type: ignore[arg-type]
             except sa.exc.DBAPIError as exc:
                 raise Hint(f"The database refused your SQL: {db_error_message(exc)}") from None
             if not result.returns_rows:
@@ -77,6 +151,11 @@ def _run_query(sql: str) -> tuple[list[str], list[tuple]]:
             conn.rollback()  # whatever the statement did, it is undone
     finally:
         engine.dispose()
+    if len(columns) != columns_wanted.count(",") + 1:
+        raise Hint(
+            f"Your query returns {len(columns)} column(s) ({', '.join(columns)}); the result needs exactly "
+            f"{columns_wanted.count(',') + 1}: {columns_wanted}."
+        )
     return columns, rows
 
 
@@ -85,66 +164,152 @@ def _names(names: set[str], singular: str, plural: str) -> str:
     return f"{', '.join(sorted(names))} {singular if len(names) == 1 else plural}"
 
 
+def _check_repeated(rows: list[tuple], wanted: list[int]) -> None:
+    """A hint if a name appears more often than there are customers of that name in `wanted` (ids)."""
+    got = Counter(row[0] for row in rows)
+    expected = Counter(_NAME[cid] for cid in wanted)
+    repeated = {str(name) for name in got if got[name] > expected[name] and expected[name] > 0}
+    if repeated:
+        raise Hint(
+            f"{_names(repeated, 'appears', 'appear')} more often than there are customers of that name: one "
+            "row per customer needs GROUP BY the customer (c.id) and an aggregate such as COUNT(o.id)."
+        )
+
+
+def _check_names(rows: list[tuple], wanted: list[int], why_missing: str) -> None:
+    """The first column must name each customer of `wanted` (ids) once: a hint for each way it does not."""
+    if rows and all(isinstance(row[0], (int, float)) and not isinstance(row[0], bool) for row in rows):
+        if any(isinstance(value, str) for row in rows for value in row[1:]):
+            raise Hint("The columns are the wrong way round: the customer's name first, then the numbers.")
+    got = Counter(row[0] for row in rows)
+    expected = Counter(_NAME[cid] for cid in wanted)
+    all_names = set(_NAME.values())
+    unknown = {str(name) for name in got if name not in all_names}
+    if unknown:
+        raise Hint(
+            f"The first column holds {', '.join(sorted(unknown)[:3])}, which are not customer names; "
+            "select customers.name first."
+        )
+    _check_repeated(rows, wanted)
+    missing = {name for name in expected if got[name] < expected[name]}
+    merged = {name for name in missing if got[name] == 1}
+    if merged and merged == missing:  # nothing else is missing: the namesakes were grouped together
+        raise Hint(
+            f"{_names(merged, 'has', 'have')} one row, but {expected[sorted(merged)[0]]} different "
+            "customers have that name (look at their ids): grouping by the name merges them into one. "
+            "GROUP BY what identifies a customer, c.id."
+        )
+    extra = {name for name in got if expected[name] == 0}
+    if extra:
+        raise Hint(f"{_names(extra, 'has', 'have')} no orders and should not be in this result.")
+    if missing:
+        raise Hint(f"{_names(missing, 'is', 'are')} missing: {why_missing}")
+
+
 @checker("Exercise 1: orders per customer", expects="SQL text in a string")
 def check_orders_per_customer(sql: str) -> str:
-    expect_type(sql, str, 'SQL text in a string, e.g. "SELECT ... FROM customers ..."')
-    if not sql.strip():
-        raise Hint("The string is empty: write a SELECT query in it.")
-    columns, rows = _run_query(sql)
-    if len(columns) != 2:
-        raise Hint(
-            f"Your query returns {len(columns)} column(s) ({', '.join(columns)}); the result needs exactly 2: "
-            "the customer's name, then their number of orders."
-        )
-    if rows and all(isinstance(a, int) and isinstance(b, str) for a, b in rows):
-        raise Hint("The columns are the wrong way round: the customer's name first, then the count.")
-    names = [row[0] for row in rows]
-    if len(rows) == 1 and len(ORDERS_PER_CUSTOMER) > 1:
+    _, rows = _run_query(sql, "the customer's name, then their number of orders")
+    if len(rows) == 1 and len(_NAME) > 1:
         raise Hint(
             "Only one row: an aggregate such as COUNT(...) without GROUP BY folds all rows into one. "
             "GROUP BY the customer to get one row per customer."
         )
-    repeated = {name for name, k in Counter(names).items() if k > 1}
-    if repeated:
+    without_orders = {_NAME[cid] for cid, n in ORDERS_PER_CUSTOMER.items() if n == 0}
+    names_got = {row[0] for row in rows}
+    _check_repeated(rows, list(_NAME))
+    missing = Counter(_NAME.values()) - Counter(row[0] for row in rows)
+    if missing and set(missing) <= without_orders:
         raise Hint(
-            f"{_names({str(n) for n in repeated}, 'appears', 'appear')} more than once: one row per customer needs "
-            "GROUP BY the customer (c.id) and COUNT(o.id) to count their orders."
+            f"{_names(without_orders, 'is', 'are')} missing: they have no orders, and an inner JOIN drops rows "
+            "without a match (so does a WHERE on a column of orders). A LEFT JOIN keeps every customer."
         )
-    unknown = {str(n) for n in names} - set(ORDERS_PER_CUSTOMER)
-    if unknown:
-        raise Hint(
-            f"The first column holds {', '.join(sorted(unknown))}, which are not customer names; "
-            "select customers.name first."
-        )
-    missing = set(ORDERS_PER_CUSTOMER) - set(names)
-    if missing:
-        without_orders = {name for name, k in ORDERS_PER_CUSTOMER.items() if k == 0}
-        if missing <= without_orders:
-            raise Hint(
-                f"{_names(missing, 'is', 'are')} missing: they have no orders, and an inner JOIN drops rows "
-                "without a match. A LEFT JOIN keeps every customer."
-            )
-        raise Hint(f"Rows for {', '.join(sorted(missing))} are missing: every customer should get a row.")
-    counts = dict(rows)
-    for name, count in counts.items():
+    _check_names(rows, list(_NAME), "every customer should get a row.")
+    for name, count in rows:
         if isinstance(count, bool) or not isinstance(count, int):
             raise Hint(f"The second column should be a whole number of orders, but {name} has {count!r}.")
-    wrong = {name for name, count in counts.items() if count != ORDERS_PER_CUSTOMER[name]}
-    if wrong and all(ORDERS_PER_CUSTOMER[name] == 0 and counts[name] == 1 for name in wrong):
+    expected = {name: sorted(n for cid, n in ORDERS_PER_CUSTOMER.items() if _NAME[cid] == name) for name in names_got}
+    got = {name: sorted(count for n, count in rows if n == name) for name in names_got}
+    wrong = sorted(name for name in names_got if got[name] != expected[name])
+    if wrong and all(expected[name] == [0] and got[name] == [1] for name in wrong):
         raise Hint(
-            f"{_names(wrong, 'has', 'have')} no orders but your count says 1: COUNT(*) counts the row of NULLs "
-            "that the LEFT JOIN made up. Count a column of orders instead, COUNT(o.id), which skips NULLs."
+            f"{_names(set(wrong), 'has', 'have')} no orders but your count says 1: COUNT(*) (or a count of a "
+            "customers column) counts the row of NULLs that the LEFT JOIN made up. Count a column of orders "
+            "instead, COUNT(o.id), which skips NULLs."
         )
     if wrong:
-        name = sorted(wrong)[0]
+        name = wrong[0]
         raise Hint(
-            f"The count for {name} is {counts[name]}, but they placed {ORDERS_PER_CUSTOMER[name]} order(s): "
-            "count the rows of orders that belong to each customer (ON o.customer_id = c.id)."
+            f"The count for {name} is {', '.join(map(str, got[name]))}, but they placed "
+            f"{', '.join(map(str, expected[name]))} order(s): count the rows of orders that belong to each "
+            "customer (ON o.customer_id = c.id), all of them."
         )
     return (
-        "Right: the LEFT JOIN keeps customers without orders, GROUP BY makes one row per customer, "
+        "Right: the LEFT JOIN keeps customers without orders, GROUP BY the id keeps the two Ben Webers apart, "
         "and COUNT(o.id) gives 0 where there is no order."
     )
+
+
+@checker("Exercise 3: fix the report", expects="SQL text in a string")
+def check_customer_report(sql: str) -> str:
+    _, rows = _run_query(sql, "the customer's name, the number of orders, the number of copies bought")
+    ordered = [cid for cid in _NAME if ORDERS_PER_CUSTOMER[cid]]
+    if len(rows) == 1 and len(ordered) > 1:
+        raise Hint("Only one row: without GROUP BY, COUNT and SUM fold every row into one.")
+    _check_names(rows, ordered, "every customer who placed an order should get a row.")
+    for row in rows:
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in row[1:]):
+            raise Hint(f"The counts should be whole numbers, but the row of {row[0]} is {row!r}.")
+    names = {row[0] for row in rows}
+
+    def by_name(values: dict[int, int] | None, column: int) -> dict[str, list]:
+        if values is None:
+            return {name: sorted(row[column] for row in rows if row[0] == name) for name in names}
+        return {name: sorted(values[cid] for cid in ordered if _NAME[cid] == name) for name in names}
+
+    got_orders, got_copies = by_name(None, 1), by_name(None, 2)
+    if got_orders == by_name(_LINES, 0) and got_orders != by_name(ORDERS_PER_CUSTOMER, 0):
+        raise Hint(
+            "The orders column still counts order lines: after the JOIN to order_lines, an order with three "
+            "lines is three rows, and COUNT(o.id) counts each. Count each order once: COUNT(DISTINCT o.id) "
+            "(or count the orders in a subquery)."
+        )
+    for label, got, expected in (
+        ("orders", got_orders, by_name(ORDERS_PER_CUSTOMER, 0)),
+        ("copies", got_copies, by_name(_COPIES, 0)),
+    ):
+        wrong = sorted(name for name in names if got[name] != expected[name])
+        if wrong:
+            name = wrong[0]
+            advice = (
+                "count each order once, by its id: COUNT(DISTINCT o.id); DISTINCT on another column merges "
+                "different orders (two orders on one day, with the same book)."
+                if label == "orders"
+                else "add up the quantity of every line of their orders, each line once: equal quantities on "
+                "two lines are two purchases (SUM(DISTINCT ...) drops one)."
+            )
+            raise Hint(
+                f"The {label} of {name}: your report says {', '.join(map(str, got[name]))}, the right number is "
+                f"{', '.join(map(str, expected[name]))}. {advice[0].upper()}{advice[1:]}"
+            )
+    return (
+        "Right: a join to order_lines makes one row per line, so an order with three lines was counted three "
+        "times; COUNT(DISTINCT o.id) counts each order once, while SUM(l.quantity) needs every line."
+    )
+
+
+@contextmanager
+def _statements_sent(engine: sa.Engine) -> Iterator[list[tuple[str, Any]]]:
+    """Record (SQL text, parameters) of every statement sent through `engine` inside the block."""
+    sent: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        sent.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def _call(find_customer: Callable[..., Any], engine: sa.Engine, email: str) -> list[tuple]:
@@ -155,7 +320,8 @@ def _call(find_customer: Callable[..., Any], engine: sa.Engine, email: str) -> l
         except sa.exc.DBAPIError as exc:
             raise Hint(
                 f"find_customer({email!r}) crashed: the database said {db_error_message(exc)!r}. The quote in "
-                "the input changed the SQL itself: pass email as a bound parameter instead."
+                "the input changed the SQL itself, and an error message is a leak an attacker reads "
+                "(error-based injection): pass email as a bound parameter instead."
             ) from None
         if isinstance(result, sa.Result):
             result = result.fetchall()
@@ -176,6 +342,22 @@ def _customer_count(engine: sa.Engine) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(schema.customers)).scalar_one()
 
 
+def _expect_one(find_customer: Callable[..., Any], engine: sa.Engine, email: str, cid: int) -> None:
+    rows = _call(find_customer, engine, email)
+    if [row[0] for row in rows] != [cid] and email.count("'"):
+        raise Hint(
+            f"find_customer(conn, {email!r}) should find {_NAME[cid]} (id {cid}), got {rows!r}: an honest "
+            "email may contain a quote. Doubling, stripping or refusing quotes breaks it; a bound parameter does not."
+        )
+    if not rows:
+        raise Hint(f"find_customer(conn, {email!r}) found nothing, but {_NAME[cid]} exists: check the WHERE clause.")
+    if len(rows) > 1 or rows[0][0] != cid:
+        raise Hint(
+            f"find_customer(conn, {email!r}) returned {rows[:3]!r}; expected {_NAME[cid]}'s one row, "
+            f"starting with the id, {cid}: SELECT id, name FROM customers WHERE email = ..."
+        )
+
+
 @checker("Exercise 2: a lookup that injection cannot bend", expects="a function find_customer(conn, email)")
 def check_find_customer(find_customer: Callable[..., Any]) -> str:
     if not callable(find_customer):
@@ -186,32 +368,47 @@ def check_find_customer(find_customer: Callable[..., Any]) -> str:
         raise Hint("find_customer should take two arguments: the connection and the email, (conn, email).") from None
     engine = exercise_engine()
     try:
-        rows = _call(find_customer, engine, "ada@example.com")
-        if not rows:
-            raise Hint("find_customer(conn, 'ada@example.com') found nothing, but Ada exists: check the WHERE clause.")
-        if len(rows) > 1 or rows[0][0] != 1:
-            raise Hint(
-                f"find_customer(conn, 'ada@example.com') returned {rows[:3]!r}; expected Ada's one row, "
-                "starting with her id, 1: SELECT id, name FROM customers WHERE email = ..."
-            )
+        _expect_one(find_customer, engine, "ada@example.com", 1)
         if _call(find_customer, engine, "nobody@example.com"):
             raise Hint("find_customer(conn, 'nobody@example.com') should return an empty list: nobody has that email.")
         for attack in ATTACKS:
             rows = _call(find_customer, engine, attack)
             if rows:
                 raise Hint(
-                    f"The attack {attack!r} still worked: it returned {len(rows)} row(s). Pass email as a "
-                    "bound parameter (:email with sa.text, or ? with exec_driver_sql), never inside the SQL text."
+                    f"The attack {attack!r} still worked: it returned {len(rows)} row(s). Filtering or escaping "
+                    "the input loses to the next variant; pass email as a bound parameter (:email with "
+                    "sa.text, or ? with exec_driver_sql), never inside the SQL text."
                 )
             if _customer_count(engine) != len(CUSTOMERS):
                 raise Hint(f"The attack {attack!r} deleted customers. Use a bound parameter for email.")
-        quoted = CUSTOMERS[4]
-        rows = _call(find_customer, engine, quoted[2])
-        if [row[0] for row in rows] != [quoted[0]]:
-            raise Hint(f"find_customer(conn, {quoted[2]!r}) should find {quoted[1]} (id {quoted[0]}), got {rows!r}.")
+        for pattern in PATTERNS:
+            rows = _call(find_customer, engine, pattern)
+            if rows and pattern.isupper():
+                raise Hint(
+                    f"find_customer(conn, {pattern!r}) returned {len(rows)} row(s), but no customer has that "
+                    "exact email: the original query compares it exactly, case included. Compare with =, "
+                    "without lower() (SQLite's LIKE ignores case too)."
+                )
+            if rows:
+                raise Hint(
+                    f"find_customer(conn, {pattern!r}) returned {len(rows)} row(s), but no customer has that "
+                    "exact email. LIKE treats % and _ as wildcards, so '%' lists everyone: compare with =."
+                )
+        _expect_one(find_customer, engine, "farah.o'brien@example.com", 5)
+        _expect_one(find_customer, engine, "ben.weber@example.org", 6)
+        probe = "ben.weber@example.org"
+        with _statements_sent(engine) as sent:
+            _call(find_customer, engine, probe)
+        pasted = [statement for statement, _ in sent if "ben.weber" in statement.lower()]
+        if pasted:
+            raise Hint(
+                f"Your function put the email into the SQL text itself: {pasted[0].strip()!r}. It resisted these "
+                "attacks, but a hand-made escape or filter is one variant away from a hole; send the value "
+                "as a bound parameter (:email or ?), apart from the SQL."
+            )
     finally:
         engine.dispose()
     return (
-        f"Right: all {len(ATTACKS)} attacks found nothing, and the email with an apostrophe still works: "
-        "a bound parameter is sent apart from the SQL, so it can never change the query."
+        f"Right: all {len(ATTACKS)} attacks and {len(PATTERNS)} patterns found nothing, and the email with an "
+        "apostrophe still works: a bound parameter is sent apart from the SQL, so it can never change the query."
     )

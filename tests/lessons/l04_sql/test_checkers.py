@@ -1,5 +1,8 @@
-"""The 04-sql checkers: right answers pass, each wrong one gets its own hint, malformed answers a
-plain message, placeholders say "not attempted"."""
+"""The 04-sql checkers against a corpus of answers: right ones pass, each plausible wrong one (what
+students really write, and what an attacker sends) fails with the hint for that mistake, never a
+traceback; placeholders say "not attempted"."""
+
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -7,7 +10,10 @@ import sqlalchemy as sa
 from labsupport.lessons.l04_sql.checkers import (
     ATTACKS,
     CUSTOMERS,
+    ORDER_LINES,
     ORDERS,
+    REPORT_SQL,
+    check_customer_report,
     check_find_customer,
     check_orders_per_customer,
     exercise_engine,
@@ -21,62 +27,147 @@ RIGHT_SQL = """
 JOIN = "FROM customers c LEFT JOIN orders o ON o.customer_id = c.id"
 
 
-def test_exercise_engine_holds_the_hand_written_rows():
+def test_exercise_engine_holds_the_hand_written_rows_and_their_traps():
+    """Mutation that failed this: customer 6 renamed "Ben Weber Jr" (no shared name left)."""
     engine = exercise_engine()
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM customers").scalar() == len(CUSTOMERS)
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM orders").scalar() == len(ORDERS)
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM order_lines").scalar() == len(ORDER_LINES)
+        # the traps: a shared name, customers without orders, orders with several lines
+        assert conn.exec_driver_sql("SELECT COUNT(DISTINCT name) FROM customers").scalar() < len(CUSTOMERS)
+        assert (
+            conn.exec_driver_sql(
+                "SELECT COUNT(*) FROM customers WHERE id NOT IN (SELECT customer_id FROM orders)"
+            ).scalar()
+            == 2
+        )
+        assert (
+            conn.exec_driver_sql("SELECT MAX(n) FROM (SELECT COUNT(*) n FROM order_lines GROUP BY order_id)").scalar()
+            > 1
+        )
     engine.dispose()
 
 
-@pytest.mark.parametrize(
-    "sql",
-    [
-        RIGHT_SQL,
-        f"SELECT c.name, COUNT(o.id) {JOIN} GROUP BY c.name ORDER BY 2 DESC",
-        "SELECT name, (SELECT COUNT(*) FROM orders WHERE customer_id = customers.id) FROM customers",
-    ],
-)
+# --- Exercise 1: orders per customer ----------------------------------------------------------
+
+ORDERS_RIGHT = {
+    "left join, group by id": RIGHT_SQL,
+    "group by id and name, ordered": f"SELECT c.name, COUNT(o.id) {JOIN} GROUP BY c.id, c.name ORDER BY 2 DESC",
+    "correlated subquery": "SELECT name, (SELECT COUNT(*) FROM orders WHERE customer_id = customers.id) FROM customers",
+    "count distinct": f"SELECT c.name, COUNT(DISTINCT o.id) {JOIN} GROUP BY c.id",
+    "count the foreign key": f"SELECT c.name, COUNT(o.customer_id) AS n {JOIN} GROUP BY c.id",
+    "sum of a test": f"SELECT c.name, SUM(o.id IS NOT NULL) {JOIN} GROUP BY c.id",
+    "right join from orders": "SELECT c.name, COUNT(o.id) FROM orders o RIGHT JOIN customers c "
+    "ON o.customer_id = c.id GROUP BY c.id",
+    "union of zeros": "SELECT c.name, COUNT(*) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id "
+    "UNION ALL SELECT name, 0 FROM customers WHERE id NOT IN (SELECT customer_id FROM orders)",
+}
+
+
+@pytest.mark.parametrize("sql", ORDERS_RIGHT.values(), ids=ORDERS_RIGHT.keys())
 def test_orders_per_customer_right_answers_pass(sql):
     result = check_orders_per_customer(sql)
     assert result.passed, result.message
+    assert "GROUP BY the id keeps the two Ben Webers apart" in result.message
 
 
-@pytest.mark.parametrize(
-    ("sql", "hint"),
-    [
-        (RIGHT_SQL.replace("LEFT JOIN", "JOIN"), "an inner JOIN drops rows without a match. A LEFT JOIN"),
-        (RIGHT_SQL.replace("COUNT(o.id)", "COUNT(*)"), "COUNT(*) counts the row of NULLs"),
-        (f"SELECT c.name, COUNT(o.id) {JOIN}", "without GROUP BY folds all rows into one"),
-        (f"SELECT c.name, o.id {JOIN.replace('LEFT ', '')}", "Ada Costa, Daniel Evans appear more than once"),
-        ("SELECT * FROM customers", "returns 4 column(s) (id, name, email, city)"),
-        (f"SELECT COUNT(o.id), c.name {JOIN} GROUP BY c.id", "the wrong way round"),
-        (f"SELECT c.city, COUNT(o.id) {JOIN} GROUP BY c.id", "which are not customer names"),
-        (f"SELECT c.name, COUNT(o.id) {JOIN} WHERE c.id < 3 GROUP BY c.id", "Rows for Chloe Dubois, Daniel Evans"),
-        (f"SELECT c.name, COUNT(o.id) {JOIN} OR 1 GROUP BY c.id", "The count for Ada Costa is 6, but they placed 3"),
-        (f"SELECT c.name, 'many' {JOIN} GROUP BY c.id", "should be a whole number of orders"),
-        ("SELEC name FROM customers", 'The database refused your SQL: near "SELEC": syntax error'),
-        ("SELECT nme, 1 FROM customers", "The database refused your SQL: no such column: nme"),
-        ("SELECT 1; SELECT 2", "You can only execute one statement at a time"),
-        ("DELETE FROM orders", "returns no rows: write a SELECT"),
-        ("   ", "The string is empty"),
-        (42, "Expected SQL text in a string"),
-    ],
-)
+ORDERS_WRONG = {
+    # wrong join type
+    "inner join": (RIGHT_SQL.replace("LEFT JOIN", "JOIN"), "an inner JOIN drops rows without a match .* A LEFT JOIN"),
+    "comma join": (
+        "SELECT c.name, COUNT(*) FROM customers c, orders o WHERE o.customer_id = c.id GROUP BY c.id",
+        "Chloe Dubois, Farah O'Brien are missing: they have no orders",
+    ),
+    "where undoes the left join": (
+        f"SELECT c.name, COUNT(o.id) {JOIN} WHERE o.status <> 'cancelled' GROUP BY c.id",
+        "so does a WHERE on a column of orders",
+    ),
+    "right join the wrong way": (
+        "SELECT c.name, COUNT(o.id) FROM customers c RIGHT JOIN orders o ON o.customer_id = c.id GROUP BY c.id",
+        "A LEFT JOIN keeps every customer",
+    ),
+    # COUNT(*) with a LEFT JOIN
+    "count star": (
+        RIGHT_SQL.replace("COUNT(o.id)", "COUNT(*)"),
+        "COUNT\\(\\*\\) \\(or a count of a customers column\\)",
+    ),
+    "count a customers column": (RIGHT_SQL.replace("COUNT(o.id)", "COUNT(c.id)"), "counts the row of NULLs"),
+    # grouped by a column that is not unique: the two Ben Webers merge
+    "group by name": (
+        f"SELECT c.name, COUNT(o.id) {JOIN} GROUP BY c.name",
+        "Ben Weber has one row, but 2 different customers have that name",
+    ),
+    "group by name, sorted": (
+        f"SELECT c.name AS name, COUNT(o.id) {JOIN} GROUP BY name ORDER BY name",
+        "grouping by the name merges them",
+    ),
+    "distinct names": (
+        f"SELECT DISTINCT c.name, (SELECT COUNT(*) FROM orders WHERE customer_id = c.id) {JOIN}",
+        "Ben Weber appears more often|Ben Weber has one row",
+    ),
+    # no or wrong grouping
+    "no group by": (f"SELECT c.name, COUNT(o.id) {JOIN}", "without GROUP BY folds all rows into one"),
+    "no aggregate": (
+        f"SELECT c.name, o.id {JOIN.replace('LEFT ', '')}",
+        "Ada Costa, Ben Weber, Daniel Evans appear more often",
+    ),
+    "group by order": (f"SELECT c.name, COUNT(o.id) {JOIN} GROUP BY c.id, o.status", "appear more often"),
+    # off by one, wrong join condition
+    "off by one (minus one)": (RIGHT_SQL.replace("COUNT(o.id)", "COUNT(o.id) - 1"), "The count for "),
+    "off by one (first order skipped)": (
+        f"SELECT c.name, COUNT(o.id) {JOIN} AND o.id > 1 GROUP BY c.id",
+        "The count for Ada Costa is 2, but they placed 3",
+    ),
+    "join on the wrong column": (
+        "SELECT c.name, COUNT(o.id) FROM customers c LEFT JOIN orders o ON o.id = c.id GROUP BY c.id",
+        "The count for ",
+    ),
+    "or 1": (
+        f"SELECT c.name, COUNT(o.id) {JOIN} OR 1 GROUP BY c.id",
+        "The count for Ada Costa is 9, but they placed 3",
+    ),
+    "filtered rows": (
+        f"SELECT c.name, COUNT(o.id) {JOIN} WHERE c.id < 3 GROUP BY c.id",
+        "Chloe Dubois, Daniel Evans, Farah O'Brien are missing|Rows for",
+    ),
+    # shape
+    "columns swapped": (f"SELECT COUNT(o.id), c.name {JOIN} GROUP BY c.id", "the wrong way round"),
+    "city instead of name": (f"SELECT c.city, COUNT(o.id) {JOIN} GROUP BY c.id", "which are not customer names"),
+    "not a number": (f"SELECT c.name, 'many' {JOIN} GROUP BY c.id", "should be a whole number of orders"),
+    "a float average": (
+        f"SELECT c.name, AVG(o.id IS NOT NULL) * COUNT(o.id) {JOIN} GROUP BY c.id",
+        "should be a whole number of orders",
+    ),
+    "star": ("SELECT * FROM customers", "returns 4 column\\(s\\) \\(id, name, email, city\\)"),
+    "syntax error": ("SELEC name FROM customers", 'The database refused your SQL: near "SELEC": syntax error'),
+    "no such column": ("SELECT nme, 1 FROM customers", "The database refused your SQL: no such column: nme"),
+    "two statements": ("SELECT 1; SELECT 2", "You can only execute one statement at a time"),
+    "not a select": ("UPDATE customers SET city = 'Paris'", "returns no rows: write a SELECT"),
+    "blank": ("   ", "The string is empty"),
+    "not a string": (42, "Expected SQL text in a string"),
+}
+
+
+@pytest.mark.parametrize(("sql", "hint"), ORDERS_WRONG.values(), ids=ORDERS_WRONG.keys())
 def test_orders_per_customer_wrong_answers_get_specific_hints(sql, hint):
+    """Mutation that failed this: `_check_names` without the `merged` test (group by name then passed)."""
     result = check_orders_per_customer(sql)
     assert result.status == "failed"
-    assert hint in result.message
-    assert "Traceback" not in result.message
+    assert re.search(hint, result.message), result.message
+    assert "Traceback" not in result.message and "Could not check" not in result.message
 
 
 def test_orders_per_customer_cannot_damage_the_data_of_a_later_check():
-    assert check_orders_per_customer("DELETE FROM orders").status == "failed"
+    assert check_orders_per_customer("DELETE FROM customers WHERE id = 3").status == "failed"
     assert check_orders_per_customer(RIGHT_SQL).passed
 
 
 def test_orders_per_customer_placeholder_is_not_attempted():
     assert check_orders_per_customer(...).status == "not attempted"
+
+
+# --- Exercise 2: find_customer -----------------------------------------------------------------
 
 
 def find_with_text(conn, email):
@@ -91,32 +182,95 @@ def find_returning_the_result(conn, email):
     return conn.execute(sa.text("SELECT id, name FROM customers WHERE email = :email"), {"email": email})
 
 
+def find_with_core(conn, email):
+    from labsupport import schema
+
+    customers = schema.customers
+    return conn.execute(sa.select(customers.c.id, customers.c.name).where(customers.c.email == email)).all()
+
+
+def find_with_named_driver_parameter(conn, email):
+    return conn.exec_driver_sql("SELECT id, name FROM customers WHERE email = :e", {"e": email}).fetchall()
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [find_with_text, find_with_driver, find_returning_the_result, find_with_core, find_with_named_driver_parameter],
+)
+def test_find_customer_with_bound_parameters_passes(fn):
+    result = check_find_customer(fn)
+    assert result.passed, result.message
+    assert f"all {len(ATTACKS)} attacks" in result.message
+
+
 def find_vulnerable(conn, email):
     """Deliberately injectable: the email is pasted into the SQL text."""
     return conn.exec_driver_sql(f"SELECT id, name FROM customers WHERE email = '{email}'").fetchall()
 
 
-@pytest.mark.parametrize("fn", [find_with_text, find_with_driver, find_returning_the_result])
-def test_find_customer_with_bound_parameters_passes(fn):
-    result = check_find_customer(fn)
-    assert result.passed, result.message
-    assert f"all {len(ATTACKS)} attacks found nothing" in result.message
+def find_quotes_doubled(conn, email):
+    """The textbook hand-made escape: in SQLite it even resists every attack, but it is still SQL built from input."""
+    return find_vulnerable(conn, email.replace("'", "''"))
+
+
+def find_quotes_stripped(conn, email):
+    return find_vulnerable(conn, email.replace("'", ""))
+
+
+def find_quotes_backslashed(conn, email):
+    return find_vulnerable(conn, email.replace("'", "\\'"))
+
+
+def find_deny_list(conn, email):
+    if any(word in email.upper() for word in ("OR ", "UNION", "--", ";", "DELETE", "DROP")):
+        return []
+    try:
+        return find_vulnerable(conn, email)
+    except Exception:
+        return []
+
+
+def find_deny_list_of_quotes(conn, email):
+    return [] if "'" in email else find_vulnerable(conn, email)
+
+
+def find_with_like(conn, email):
+    return conn.execute(sa.text("SELECT id, name FROM customers WHERE email LIKE :email"), {"email": email}).fetchall()
+
+
+def find_case_insensitive(conn, email):
+    query = sa.text("SELECT id, name FROM customers WHERE lower(email) = lower(:email)")
+    return conn.execute(query, {"email": email}).fetchall()
+
+
+def find_sanitised(conn, email):
+    """An f-string behind a 'sanitiser' that keeps only the characters of an email."""
+    import re as regex
+
+    clean = regex.sub(r"[^A-Za-z0-9@._'%=-]", "", email)
+    return find_vulnerable(conn, clean)
+
+
+def find_sanitised_without_quotes(conn, email):
+    import re as regex
+
+    return find_vulnerable(conn, regex.sub(r"[^A-Za-z0-9@._-]", "", email))
+
+
+def find_swallowing_errors(conn, email):
+    try:
+        return find_vulnerable(conn, email)
+    except sa.exc.DBAPIError:
+        return []
+
+
+def find_first_only(conn, email):
+    """Returns at most one row: the attacks that list everyone still leak the first customer."""
+    return find_vulnerable(conn, email)[:1]
 
 
 def _only_first_attack_is_blocked(conn, email):
-    if email == ATTACKS[0]:
-        return []
-    return find_vulnerable(conn, email)
-
-
-def _crashes_on_quotes(conn, email):
-    if "'" in email and "brien" not in email:
-        return find_vulnerable(conn, "x'")
-    return find_with_text(conn, email)
-
-
-def _breaks_the_apostrophe(conn, email):
-    return [] if "brien" in email else find_with_text(conn, email)
+    return [] if email == ATTACKS[0] else find_vulnerable(conn, email)
 
 
 def _deletes(conn, email):
@@ -127,29 +281,68 @@ def _deletes(conn, email):
     return find_with_text(conn, email)
 
 
-@pytest.mark.parametrize(
-    ("fn", "hint"),
-    [
-        (find_vulnerable, "The attack \"' OR '1'='1\" still worked: it returned 5 row(s)"),
-        (_only_first_attack_is_blocked, "The attack \"nobody@example.com' OR 1=1 --\" still worked"),
-        (_crashes_on_quotes, "crashed: the database said 'unrecognized token"),
-        (_deletes, "The attack \"'; DELETE FROM customers; --\" deleted customers"),
-        (_breaks_the_apostrophe, "should find Farah O'Brien (id 5)"),
-        (lambda conn, email: conn.exec_driver_sql("SELECT id, name FROM customers").fetchall(), "returned [(1, "),
-        (lambda conn, email: [(1, "Ada Costa")], "should return an empty list: nobody has that email"),
-        (lambda conn, email: [], "found nothing, but Ada exists"),
-        (lambda conn, email: find_with_text(conn, email)[0] if email.startswith("ada") else None, "not Row"),
-        (lambda conn, email: [1], "Each item of the list should be a row"),
-        (lambda conn: [], "should take two arguments"),
-        (lambda conn, email, extra: [], "should take two arguments"),
-        ("SELECT * FROM customers", "find_customer should be a function"),
-    ],
-)
+def _breaks_the_apostrophe(conn, email):
+    return [] if "brien" in email else find_with_text(conn, email)
+
+
+FIND_WRONG = {
+    "pasted": (find_vulnerable, "The attack \"' OR '1'='1\" still worked: it returned 6 row\\(s\\)"),
+    "quotes doubled": (find_quotes_doubled, "put the email into the SQL text itself"),
+    "quotes stripped": (find_quotes_stripped, "The attack .* still worked|should find Farah"),
+    "quotes backslashed": (find_quotes_backslashed, "crashed: the database said|still worked"),
+    "deny-list with try/except": (find_deny_list, "The attack \"'OR'1'='1\" still worked"),
+    "quotes refused": (
+        find_deny_list_of_quotes,
+        "should find Farah O'Brien \\(id 5\\).*an honest email may contain a quote",
+    ),
+    "LIKE": (find_with_like, "find_customer\\(conn, '%'\\) returned 6 row\\(s\\).*compare with ="),
+    "case-insensitive": (find_case_insensitive, "'ADA@EXAMPLE.COM'\\) returned 1 row.*case included"),
+    "sanitiser keeping quotes": (find_sanitised, "The attack .* still worked"),
+    "sanitiser dropping quotes": (find_sanitised_without_quotes, "still worked|should find Farah"),
+    "errors swallowed": (find_swallowing_errors, "still worked"),
+    "first row only": (find_first_only, "The attack \"' OR '1'='1\" still worked: it returned 1 row"),
+    "blocks the demo payload only": (_only_first_attack_is_blocked, "The attack \"'OR'1'='1\" still worked"),
+    "deletes": (_deletes, 'The attack "\'; DELETE FROM customers; --" deleted customers'),
+    "apostrophe broken": (_breaks_the_apostrophe, "should find Farah O'Brien \\(id 5\\)"),
+    "everyone": (
+        lambda conn, email: conn.exec_driver_sql("SELECT id, name FROM customers").fetchall(),
+        "returned \\[\\(1, ",
+    ),
+    "constant": (lambda conn, email: [(1, "Ada Costa")], "should return an empty list: nobody has that email"),
+    "nothing": (lambda conn, email: [], "found nothing, but Ada Costa exists"),
+    "not a list": (lambda conn, email: find_with_text(conn, email)[0] if email.startswith("ada") else None, "not Row"),
+    "not rows": (lambda conn, email: [1], "Each item of the list should be a row"),
+    "one argument": (lambda conn: [], "should take two arguments"),
+    "three arguments": (lambda conn, email, extra: [], "should take two arguments"),
+    "not a function": ("SELECT * FROM customers", "find_customer should be a function"),
+}
+
+
+@pytest.mark.parametrize(("fn", "hint"), FIND_WRONG.values(), ids=FIND_WRONG.keys())
 def test_find_customer_wrong_answers_get_specific_hints(fn, hint):
+    """Mutation that failed this: the `pasted` statement check removed (doubled quotes then passed)."""
     result = check_find_customer(fn)
     assert result.status == "failed"
-    assert hint in result.message
+    assert re.search(hint, result.message, re.DOTALL), result.message
     assert "Traceback" not in result.message
+
+
+def test_every_attack_bends_the_pasted_query():
+    """Each attack must really work on a query built by pasting, or it tests nothing.
+
+    Mutation that failed this: an attack with its closing quote removed (`ada@example.com' AND '1'='1` →
+    `... AND 1=1`, which is a syntax error, not a row)."""
+    engine = exercise_engine()
+    with engine.connect() as conn:
+        for attack in ATTACKS:
+            try:
+                rows = find_vulnerable(conn, attack)
+            except sa.exc.DBAPIError as error:  # error-based: the message itself leaks
+                assert str(error.orig) in ("integer overflow", "You can only execute one statement at a time."), attack
+                continue
+            assert rows, attack
+            conn.rollback()
+    engine.dispose()
 
 
 def test_find_customer_that_raises_gets_a_plain_message():
@@ -168,3 +361,79 @@ def test_find_customer_placeholders_are_not_attempted():
 
     assert check_find_customer(...).status == "not attempted"
     assert check_find_customer(stub).status == "not attempted"
+
+
+# --- Exercise 3: fix the report ----------------------------------------------------------------
+
+LINES_JOIN = "FROM customers c JOIN orders o ON o.customer_id = c.id JOIN order_lines l ON l.order_id = o.id"
+REPORT_RIGHT = {
+    "count distinct": REPORT_SQL.replace("COUNT(o.id)", "COUNT(DISTINCT o.id)"),
+    "subqueries": "SELECT c.name, (SELECT COUNT(*) FROM orders WHERE customer_id = c.id), "
+    "(SELECT SUM(quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.customer_id = c.id) "
+    "FROM customers c WHERE EXISTS (SELECT 1 FROM orders WHERE customer_id = c.id)",
+    "lines summed per order first": "SELECT c.name, COUNT(o.id), SUM(t.copies) FROM customers c "
+    "JOIN orders o ON o.customer_id = c.id "
+    "JOIN (SELECT order_id, SUM(quantity) AS copies FROM order_lines GROUP BY order_id) t ON t.order_id = o.id "
+    "GROUP BY c.id ORDER BY c.name",
+    "count distinct, grouped by id and name": (
+        f"SELECT c.name, COUNT(DISTINCT l.order_id), SUM(l.quantity) {LINES_JOIN} GROUP BY c.id, c.name"
+    ),
+}
+
+
+@pytest.mark.parametrize("sql", REPORT_RIGHT.values(), ids=REPORT_RIGHT.keys())
+def test_customer_report_right_answers_pass(sql):
+    result = check_customer_report(sql)
+    assert result.passed, result.message
+    assert "COUNT(DISTINCT o.id) counts each order once" in result.message
+
+
+REPORT_WRONG = {
+    "the bug left in": (REPORT_SQL, "The orders column still counts order lines"),
+    "count the lines' order id": (REPORT_SQL.replace("COUNT(o.id)", "COUNT(l.order_id)"), "still counts order lines"),
+    "count distinct date": (
+        REPORT_SQL.replace("COUNT(o.id)", "COUNT(DISTINCT o.ordered_on)"),
+        "The orders of Ben Weber: your report says 1, 2.*two orders on one day",
+    ),
+    "count distinct books": (REPORT_SQL.replace("COUNT(o.id)", "COUNT(DISTINCT l.book_id)"), "The orders of "),
+    "sum distinct quantity": (
+        REPORT_SQL.replace("COUNT(o.id)", "COUNT(DISTINCT o.id)").replace(
+            "SUM(l.quantity)", "SUM(DISTINCT l.quantity)"
+        ),
+        "SUM\\(DISTINCT \\.\\.\\.\\) drops one",
+    ),
+    "count lines as copies": (
+        REPORT_SQL.replace("COUNT(o.id)", "COUNT(DISTINCT o.id)").replace("SUM(l.quantity)", "COUNT(l.id)"),
+        "The copies of ",
+    ),
+    "group by name": (
+        REPORT_SQL.replace("COUNT(o.id)", "COUNT(DISTINCT o.id)").replace("GROUP BY c.id", "GROUP BY c.name"),
+        "Ben Weber has one row, but 2 different customers",
+    ),
+    "left join lists customers without orders": (
+        REPORT_SQL.replace("COUNT(o.id)", "COUNT(DISTINCT o.id)")
+        .replace("JOIN orders", "LEFT JOIN orders")
+        .replace("JOIN order_lines", "LEFT JOIN order_lines"),
+        "Chloe Dubois, Farah O'Brien have no orders",
+    ),
+    "no group by": (REPORT_SQL.replace("GROUP BY c.id", ""), "Only one row"),
+    "two columns": (
+        "SELECT c.name, COUNT(DISTINCT o.id) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id",
+        "returns 2 column\\(s\\)",
+    ),
+    "divided by lines": (REPORT_SQL.replace("COUNT(o.id)", "COUNT(o.id) / 2"), "The orders of "),
+    "not a string": (None, "Expected SQL text in a string"),
+}
+
+
+@pytest.mark.parametrize(("sql", "hint"), REPORT_WRONG.values(), ids=REPORT_WRONG.keys())
+def test_customer_report_wrong_answers_get_specific_hints(sql, hint):
+    """Mutation that failed this: ORDER_LINES with one line per order (the bug then invisible)."""
+    result = check_customer_report(sql)
+    assert result.status == "failed"
+    assert re.search(hint, result.message), result.message
+    assert "Could not check" not in result.message
+
+
+def test_customer_report_placeholder_is_not_attempted():
+    assert check_customer_report(...).status == "not attempted"
