@@ -11,9 +11,9 @@ Sizes follow the number of orders::
     books        = max(10, orders // 20)
     order_lines  = 1 to 4 per order (2.5 on average), never the same book twice in one order
 
-so one order brings 3.65 rows on average: ``orders=300_000`` gives about 1.1 million rows, and
-``orders_for_total(1_000_000)`` picks the number of orders for a target total. Rows are tuples
-in the column order of `labsupport.schema`.
+so one order brings 3.65 rows on average: ``orders=300_000`` gives about 1.1 million rows
+(`benchmark_load` works back from a target total). Rows are tuples in the column order of
+`labsupport.schema`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ __all__ = [
     "bookshop_rows",
     "insert_bookshop",
     "load_bookshop",
-    "orders_for_total",
     "benchmark_load",
 ]
 
@@ -286,7 +285,7 @@ def load_bookshop(engine: sa.Engine, orders: int, *, seed: int = 0) -> dict[str,
     return insert_bookshop(engine, bookshop_rows(orders, seed))
 
 
-def orders_for_total(total_rows: int) -> int:
+def _orders_for_total(total_rows: int) -> int:
     """How many orders give about ``total_rows`` rows across the four tables (3.65 per order)."""
     return round(_whole_number(total_rows, "total_rows") / ROWS_PER_ORDER)
 
@@ -297,7 +296,7 @@ def benchmark_load(total_rows: int = 1_000_000, *, seed: int = 0) -> dict[str, i
     One run, not a median: it takes seconds and writes a file. Returns ``orders``, ``rows`` (the
     actual total), ``generate_s``, ``load_s`` (create tables, insert, check, commit), ``total_s``.
     """
-    n_orders = orders_for_total(total_rows)
+    n_orders = _orders_for_total(total_rows)
     engine = sql_engine()
     try:
         start = time.perf_counter()

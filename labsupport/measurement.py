@@ -1,4 +1,4 @@
-"""Repeat-and-median timing, size sweeps, and a SQL statement counter.
+"""Repeat-and-median timing, and a SQL statement counter.
 
 Introduced in 00-start-here; every "Measure it" section uses it. One timing of a fast call says
 little (a garbage collection or another process can land in it), so `measure` runs the call
@@ -9,7 +9,6 @@ half of the samples, which one unlucky sample cannot stretch. Like `timeit`, it 
 
 from __future__ import annotations
 
-import functools
 import gc
 import statistics
 import time
@@ -18,10 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 
-__all__ = ["Timing", "measure", "compare", "sweep", "throughput", "QueryCounter", "count_queries"]
+__all__ = ["Timing", "measure", "compare", "QueryCounter", "count_queries"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -168,45 +166,6 @@ def compare(
                     fn()
                 samples[name].append((time.perf_counter() - start) / calls)
     return {name: Timing.from_samples(samples[name]) for name in names}
-
-
-def sweep(
-    fn: Callable[[Any], Any],
-    sizes: Iterable[int],
-    *,
-    setup: Callable[[int], Any] | None = None,
-    repeat: int = 5,
-    warmup: int = 1,
-    label: str | None = None,
-) -> pd.DataFrame:
-    """Measure ``fn`` at each size: one row per size, columns ``size, median_s, spread_s, n``.
-
-    ``fn`` receives ``setup(size)`` when ``setup`` is given (build the data there: it is not
-    timed), else the size itself. With ``label`` every row also gets a ``label`` column, so the
-    frames of several sweeps concatenate into one for `labsupport.plots.line_chart` (hue="label").
-    """
-    if not callable(fn) or (setup is not None and not callable(setup)):
-        raise TypeError("sweep() needs functions for fn (and setup, if given)")
-    sizes = list(sizes)
-    if not sizes:
-        raise ValueError("sweep() needs at least one size")
-    rows = []
-    for size in sizes:
-        argument = setup(size) if setup is not None else size
-        timing = measure(functools.partial(fn, argument), repeat=repeat, warmup=warmup)
-        row = {"size": size, "median_s": timing.median, "spread_s": timing.spread, "n": timing.n}
-        if label is not None:
-            row["label"] = label
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def throughput(fn: Callable[[], Any], *, n: int = 100, repeat: int = 5, warmup: int = 1) -> float:
-    """Calls per second: the median of ``repeat`` runs of ``n`` back-to-back calls.
-
-    For "requests per second" comparisons (01-http keep-alive, 12-performance).
-    """
-    return measure(fn, repeat=repeat, warmup=warmup, number=n).per_second
 
 
 @dataclass

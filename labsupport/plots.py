@@ -22,7 +22,7 @@ import pandas as pd
 from cycler import cycler
 from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "bar_chart", "stacked_bar", "stacked_bars", "line_chart"]
+__all__ = ["PALETTE", "bar_chart", "stacked_bars", "line_chart"]
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies and in greyscale.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -128,42 +128,6 @@ def bar_chart(
 
 
 @_styled
-def stacked_bar(parts: Mapping[str, float], *, title: str, unit: str = "ms") -> Figure:
-    """One horizontal bar split into parts, to show where time went.
-
-    Introduced in 00-start-here: ``{"HTTP (client + server)": 0.4, "framework": 0.3, "logic": 0.1,
-    "database": 1.2}``. Parts appear left to right in the order given; wide enough segments
-    carry their value, and the legend always does.
-    """
-    if not isinstance(parts, Mapping) or not parts:
-        raise ValueError("parts must be a non-empty dict of {name: amount}")
-    widths = _numbers(list(parts.values()), "the amounts in parts")
-    if np.any(widths < 0):
-        raise ValueError("amounts in parts cannot be negative")
-    total = float(widths.sum())
-    if total == 0:
-        raise ValueError("amounts in parts add up to 0; there is nothing to show")
-    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 2.6))
-    left = 0.0
-    for i, (name, width) in enumerate(zip(parts, widths)):
-        color = PALETTE[i % len(PALETTE)]
-        ax.barh(0, width, left=left, color=color, label=f"{name} ({_label(width)} {unit})")
-        if width / total >= 0.08:  # narrower segments have no room for text
-            text_color = "white" if color in _DARK else "black"
-            ax.text(left + width / 2, 0, _label(width), ha="center", va="center", color=text_color)
-        left += width
-    ax.text(total, 0, f"  {_label(total)} {unit} total", ha="left", va="center")
-    ax.set_xlim(0, total * 1.25)  # room for the total
-    ax.set_yticks([])
-    ax.grid(axis="y", visible=False)
-    ax.spines["left"].set_visible(False)
-    ax.set(title=title, xlabel=f"time ({unit})")
-    legend_columns = min(len(parts), 4)
-    fig.legend(loc="outside lower center", ncols=legend_columns, handlelength=1, columnspacing=1)
-    return fig
-
-
-@_styled
 def stacked_bars(
     bars: Mapping[str, Mapping[str, float]], *, title: str, unit: str = "ms", percent: bool = False
 ) -> Figure:
@@ -220,8 +184,8 @@ def line_chart(
 ) -> Figure:
     """One line per value of ``hue`` (or a single line), points marked, sorted by ``x``.
 
-    Made for `labsupport.measurement.sweep` frames: ``line_chart(df, "size", "median_s",
-    hue="label", logx=True, logy=True, ...)`` (07-indexing). Labels default to column names.
+    Made for timings by size: ``line_chart(df, "size", "median_ms", hue="label", logx=True, logy=True,
+    ...)`` (07-indexing). Labels default to column names.
     """
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"line_chart() needs a pandas DataFrame, not {type(df).__name__}")

@@ -278,7 +278,7 @@ class RequestTrace:
     metrics: dict[str, ServerTimingMetric] = field(default_factory=dict)
 
     def layers(self) -> dict[str, float]:
-        """``{layer: ms}`` from the outside in, ready for `labsupport.plots.stacked_bar`.
+        """``{layer: ms}`` from the outside in: one bar of `labsupport.plots.stacked_bars`.
 
         The keys are the labels a chart shows: ``HTTP (client + server)`` for `http`.
         """

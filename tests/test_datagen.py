@@ -17,11 +17,11 @@ from labsupport.datagen import (
     GENRES,
     STATUSES,
     Bookshop,
+    _orders_for_total,
     benchmark_load,
     bookshop_rows,
     insert_bookshop,
     load_bookshop,
-    orders_for_total,
 )
 from labsupport.measurement import count_queries
 
@@ -247,18 +247,18 @@ def test_named_paramstyle_driver_falls_back_to_core_inserts(tmp_path):
 
 
 def test_orders_for_total():
-    assert orders_for_total(0) == 0
-    assert orders_for_total(1_000_000) == 273_973
-    counts = bookshop_rows(orders_for_total(100_000)).counts
+    assert _orders_for_total(0) == 0
+    assert _orders_for_total(1_000_000) == 273_973
+    counts = bookshop_rows(_orders_for_total(100_000)).counts
     assert abs(sum(counts.values()) - 100_000) < 1_000
     with pytest.raises(ValueError, match="total_rows must be a whole number"):
-        orders_for_total(-1)
+        _orders_for_total(-1)
 
 
 def test_benchmark_load_reports_its_numbers():
     result = benchmark_load(5_000)
     assert set(result) == {"orders", "rows", "generate_s", "load_s", "total_s"}
-    assert result["orders"] == orders_for_total(5_000)
+    assert result["orders"] == _orders_for_total(5_000)
     assert abs(result["rows"] - 5_000) < 250
     assert 0 < result["generate_s"] < result["total_s"]
     assert result["total_s"] == pytest.approx(result["generate_s"] + result["load_s"])

@@ -1,16 +1,15 @@
-"""Tests for labsupport.measurement: timing with a fake clock, sweeps, and the query counter."""
+"""Tests for labsupport.measurement: timing with a fake clock, and the query counter."""
 
 from __future__ import annotations
 
 import gc
 import time
 
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 
 from labsupport import schema
-from labsupport.measurement import QueryCounter, Timing, compare, count_queries, measure, sweep, throughput
+from labsupport.measurement import QueryCounter, Timing, compare, count_queries, measure
 
 
 class FakeClock:
@@ -131,45 +130,6 @@ def test_timing_spread_is_the_interquartile_range():
 def test_timing_needs_a_sample():
     with pytest.raises(ValueError, match="at least one sample"):
         Timing.from_samples([])
-
-
-def test_sweep_gives_one_row_per_size_and_times_only_fn(clock):
-    built = []
-
-    def setup(size: int) -> list[int]:
-        built.append(size)
-        clock.work(1.0)  # slow, but not timed
-        return list(range(size))
-
-    df = sweep(lambda data: clock.work(len(data) * 1e-6), [10, 100, 1000], setup=setup, repeat=3)
-    assert built == [10, 100, 1000]
-    assert list(df.columns) == ["size", "median_s", "spread_s", "n"]
-    assert df["size"].tolist() == [10, 100, 1000]
-    assert df["median_s"].tolist() == pytest.approx([1e-5, 1e-4, 1e-3])
-    assert df["n"].tolist() == [3, 3, 3]
-
-
-def test_sweep_passes_the_size_without_setup_and_labels_rows(clock):
-    scan = sweep(lambda n: clock.work(n * 1e-3), [1, 2], repeat=1, warmup=0, label="scan")
-    index = sweep(lambda n: clock.work(1e-3), [1, 2], repeat=1, warmup=0, label="index")
-    both = pd.concat([scan, index], ignore_index=True)
-    assert both["label"].tolist() == ["scan", "scan", "index", "index"]
-    assert both["median_s"].tolist() == pytest.approx([1e-3, 2e-3, 1e-3, 1e-3])
-
-
-def test_sweep_refuses_bad_input():
-    with pytest.raises(ValueError, match="at least one size"):
-        sweep(lambda n: None, [])
-    with pytest.raises(TypeError, match="needs functions"):
-        sweep("not a function", [1])
-    with pytest.raises(TypeError, match="needs functions"):
-        sweep(lambda n: None, [1], setup=5)
-    with pytest.raises(ValueError, match="repeat must be"):
-        sweep(lambda n: None, [1], repeat=0)
-
-
-def test_throughput_is_calls_per_second(clock):
-    assert throughput(lambda: clock.work(0.002), n=10, repeat=3) == pytest.approx(500)
 
 
 def test_count_queries_counts_statements_and_executemany_once(engine):

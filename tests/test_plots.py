@@ -9,7 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from labsupport import plots
-from labsupport.plots import PALETTE, bar_chart, line_chart, stacked_bar, stacked_bars
+from labsupport.plots import PALETTE, bar_chart, line_chart, stacked_bars
 
 
 @pytest.fixture(autouse=True)
@@ -69,47 +69,6 @@ def test_bar_chart_log_scale_and_xlabel():
 def test_bar_chart_refuses_bad_input(labels, values, kwargs, message):
     with pytest.raises(ValueError, match=message):
         bar_chart(labels, values, title="t", ylabel="y", **kwargs)
-
-
-def test_stacked_bar_shows_where_the_time_went():
-    parts = {"network": 0.42, "framework": 0.31, "logic": 0.05, "database": 1.23}
-    fig = stacked_bar(parts, title="GET /books/1")
-    ax = fig.axes[0]
-    segments = ax.patches
-    assert [s.get_width() for s in segments] == pytest.approx(list(parts.values()))
-    assert [s.get_x() for s in segments] == pytest.approx([0, 0.42, 0.73, 0.78])
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
-        "network (0.42 ms)",
-        "framework (0.31 ms)",
-        "logic (0.05 ms)",
-        "database (1.23 ms)",
-    ]
-    texts = [t.get_text() for t in ax.texts]
-    assert "0.05" not in texts  # too narrow to carry its value: the legend has it
-    assert "1.23" in texts and texts[-1].strip() == "2.01 ms total"
-    assert (ax.get_title(), ax.get_xlabel()) == ("GET /books/1", "time (ms)")
-    plt.close(fig)
-
-
-def test_stacked_bar_unit():
-    fig = stacked_bar({"sql": 120, "render": 30}, title="t", unit="µs")
-    assert fig.axes[0].get_xlabel() == "time (µs)"
-    plt.close(fig)
-
-
-@pytest.mark.parametrize(
-    ("parts", "message"),
-    [
-        ({}, "non-empty dict"),
-        ([("a", 1)], "non-empty dict"),
-        ({"a": -1, "b": 2}, "cannot be negative"),
-        ({"a": 0, "b": 0}, "add up to 0"),
-        ({"a": "slow"}, "must be numbers"),
-    ],
-)
-def test_stacked_bar_refuses_bad_input(parts, message):
-    with pytest.raises(ValueError, match=message):
-        stacked_bar(parts, title="t")
 
 
 def test_line_chart_draws_one_line_per_hue_value_sorted_by_x(sweep_frame):
