@@ -210,8 +210,8 @@ def _sqlite_bulk_mode(conn: sa.Connection) -> Iterator[None]:
     # the per-row checks off, check all rows at once before commit, and switch them back on.
     # A larger page cache (64 MB) keeps the key B-trees in memory during the load. SQLite only
     # changes foreign_keys outside a transaction, hence the commits.
-    foreign_keys = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
-    cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    foreign_keys = conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one()
+    cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
     conn.exec_driver_sql("PRAGMA cache_size=-65536")
     conn.commit()

@@ -13,7 +13,7 @@ import functools
 import reprlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -22,12 +22,15 @@ import pandas as pd
 from cycler import cycler
 from matplotlib.figure import Figure
 
+if TYPE_CHECKING:  # the names matplotlib accepts as rcParams keys: a typo in STYLE fails mypy
+    from matplotlib.typing import RcKeyType
+
 __all__ = ["PALETTE", "bar_chart", "stacked_bars", "line_chart"]
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies and in greyscale.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 FIGSIZE = (7.0, 3.5)
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "figure.figsize": FIGSIZE,
     "figure.dpi": 100,
     "font.size": 10,

@@ -149,13 +149,12 @@ class Server:
         self.url = f"{'http' if ca is None else 'https'}://{HOST}:{self.port}"
         self.log: list[str] = []  # what uvicorn logged for this server
         self._socket = sock
-        tls: dict[str, str] = {}
+        certfile: str | None = None
         self._certdir: tempfile.TemporaryDirectory[str] | None = None
         if ca is not None:  # HTTPS: `ca` issues a certificate, kept in a temp dir until stop()
             self._certdir = tempfile.TemporaryDirectory(prefix="labsupport-tls-")
-            certfile = Path(self._certdir.name) / "server.pem"
-            ca.issue_cert(HOST, "localhost").private_key_and_cert_chain_pem.write_to_path(str(certfile))
-            tls = {"ssl_certfile": str(certfile)}
+            certfile = str(Path(self._certdir.name) / "server.pem")
+            ca.issue_cert(HOST, "localhost").private_key_and_cert_chain_pem.write_to_path(certfile)
         config = uvicorn.Config(
             _KeepAliveAfterCrash(app),
             log_config=None,  # leave the process's logging configuration alone
@@ -163,7 +162,7 @@ class Server:
             access_log=False,
             ws="none",  # no websockets here; avoids importing (and warnings from) that stack
             timeout_graceful_shutdown=1,  # in-flight requests get 1 s when the server stops
-            **tls,
+            ssl_certfile=certfile,  # None: plain HTTP
         )
         self._uvicorn = uvicorn.Server(config)
         self._loop: asyncio.AbstractEventLoop | None = None  # set by the server thread

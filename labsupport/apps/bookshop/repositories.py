@@ -168,7 +168,9 @@ class Store:
             if connection.dialect.name == "sqlite":
                 # Straight to the driver, as sqlite3 sends its own BEGIN: transaction control,
                 # not a query of the lesson's (the Server-Timing and N+1 counts leave it out).
-                connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                driver = connection.connection.driver_connection
+                assert driver is not None, "a connection inside begin() is checked out, so it has one"
+                driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield UnitOfWork(
                 books=BookRepository(connection),
                 customers=CustomerRepository(connection),

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -163,7 +164,8 @@ def method_not_allowed_response(request: Request, error: HTTPException) -> Respo
     ``PATCH /api/books/1`` was told ``Allow: GET`` although PUT and DELETE work there too.
     """
     path = request.url.path
-    methods = {m for route in router.routes if route.path_regex.match(path) for m in route.methods}
+    routes = [route for route in router.routes if isinstance(route, APIRoute) and route.path_regex.match(path)]
+    methods = {method for route in routes for method in route.methods or ()}
     if "GET" in methods:
         methods.add("HEAD")  # answered as GET without the body (`HeadAsGet` in create_app)
     allow = ", ".join(sorted(methods)) if methods else (error.headers or {}).get("Allow", "")

@@ -529,7 +529,8 @@ class Exchanges(Sequence[Recorded]):
     def _repr_html_(self) -> str:
         if not self.items:
             return "<p>(no requests were recorded)</p>"
-        return self.table()._repr_html_()
+        # Jupyter's own rendering of the frame; pandas-stubs leaves this (private) method out.
+        return self.table()._repr_html_()  # type: ignore[operator]
 
 
 @contextmanager

@@ -10,13 +10,14 @@ only needs the database's sentence, so `show_db_error` prints that one line inst
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 __all__ = ["show_sql", "echo_sql", "show_db_error", "db_error_message", "DbErrorOutcome"]
 
@@ -38,7 +39,8 @@ def show_sql(statement: ClauseElement, bind: sa.Engine | sa.Connection | None = 
     dialect = bind.dialect if bind is not None else sqlite_dialect.dialect()
     compiled = statement.compile(dialect=dialect)
     with_placeholders = f"{str(compiled).strip()}\n-- parameters: {compiled.params}"
-    if any(parameter.required for parameter in compiled.binds.values()):
+    # DDL (CREATE TABLE ...) compiles without bound parameters: only a query can have them.
+    if isinstance(compiled, SQLCompiler) and any(parameter.required for parameter in compiled.binds.values()):
         return with_placeholders  # a bindparam("name") still waiting for its value: not NULL
     try:
         return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})).strip()
@@ -81,7 +83,11 @@ def echo_sql(engine: sa.Engine, *, parameters: bool = True) -> Iterator[None]:
     def rollback(conn) -> None:
         print("ROLLBACK")
 
-    listeners = [("before_cursor_execute", before_execute), ("commit", commit), ("rollback", rollback)]
+    listeners: list[tuple[str, Callable[..., None]]] = [
+        ("before_cursor_execute", before_execute),
+        ("commit", commit),
+        ("rollback", rollback),
+    ]
     for name, fn in listeners:
         sa.event.listen(engine, name, fn)
     try:

@@ -72,16 +72,16 @@ class Plan:
     @classmethod
     def from_sqlite(cls, rows: Iterable[Sequence[Any]], sql: str = "") -> Plan:
         """Build a plan from ``EXPLAIN QUERY PLAN`` rows ``(id, parent, notused, detail)``."""
-        rows = [tuple(row) for row in rows]
+        table = [tuple(row) for row in rows]
         children: dict[int, list[tuple]] = {}
-        for row in rows:
+        for row in table:
             children.setdefault(row[1], []).append(row)
 
         def build(row: tuple) -> PlanStep:
             below = tuple(build(child) for child in children.get(row[0], []))
             return _sqlite_step(str(row[3]), below)
 
-        return cls("sqlite", sql, tuple(build(row) for row in children.get(0, [])), rows)
+        return cls("sqlite", sql, tuple(build(row) for row in children.get(0, [])), table)
 
     @classmethod
     def from_postgres(cls, document: str | Sequence[Any] | Mapping[str, Any], sql: str = "") -> Plan:
@@ -233,7 +233,7 @@ def explain(
     dialect = engine.dialect.name
     if isinstance(sql, sa.TextClause):
         sql = sql.text
-    elif isinstance(sql, sa.Executable):
+    elif isinstance(sql, sa.ClauseElement):  # a statement: every Executable SQLAlchemy builds is one
         sql = str(sql.compile(engine, compile_kwargs={"literal_binds": True}))
     if not isinstance(sql, str) or not sql.strip():
         raise TypeError("explain() needs a SQL query as text, e.g. 'SELECT * FROM orders WHERE id = :id'")

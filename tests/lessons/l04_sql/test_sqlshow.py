@@ -30,6 +30,13 @@ def test_show_sql_keeps_placeholders_for_a_missing_value_or_one_without_a_litera
     )
 
 
+def test_show_sql_shows_ddl():
+    """DDL compiles with no bound parameters at all. (Mutation that failed this: reading
+    `compiled.binds` for every statement, which raised AttributeError on CREATE TABLE.)"""
+    text = show_sql(sa.schema.CreateTable(schema.books))
+    assert text.startswith("CREATE TABLE books (") and "PRIMARY KEY (id)" in text
+
+
 def test_show_sql_rejects_what_is_not_a_statement():
     with pytest.raises(TypeError, match="needs a SQLAlchemy statement"):
         show_sql("SELECT 1")
