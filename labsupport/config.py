@@ -1,8 +1,9 @@
 """The real-server switches, read in one place (CONTRIBUTING.md, "Real servers").
 
-Introduced in 05-nosql (which shows which server it talks to). Every helper that could use a real server asks `settings()`; nothing
-reads these variables anywhere else. They are read when asked, not at import, so a notebook can
-set ``os.environ`` in its first cell and a test can use ``monkeypatch.setenv``.
+Introduced in 05-nosql, which shows which server it talks to. Every helper that could use a real
+server asks `settings()`; nothing reads these variables anywhere else. They are read when asked,
+not at import, so a notebook can set ``os.environ`` in its first cell and a test can use
+``monkeypatch.setenv``.
 
 - ``LAB_DATABASE_URL`` — SQLAlchemy URL of a real database (``postgresql+psycopg://…``).
 - ``LAB_DATABASE=postgres`` — start a throwaway PostgreSQL via ``pgserver`` (extra ``postgres``).
