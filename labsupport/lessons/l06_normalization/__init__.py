@@ -6,7 +6,13 @@ The modules beside this file hold the machinery; `checkers` holds the exercises'
 
 from __future__ import annotations
 
-from labsupport.lessons.l06_normalization.checkers import check_decomposition, check_dependencies, load_shifts
+from labsupport.lessons.l06_normalization.checkers import (
+    SHIFT_SCHEMA,
+    check_decomposition,
+    check_dependencies,
+    check_shift_schema,
+    load_shifts,
+)
 from labsupport.lessons.l06_normalization.normalize import (
     FD,
     bcnf_violation,
@@ -22,9 +28,11 @@ from labsupport.lessons.l06_normalization.normalize import (
 
 __all__ = [
     "FD",
+    "SHIFT_SCHEMA",
     "bcnf_violation",
     "check_decomposition",
     "check_dependencies",
+    "check_shift_schema",
     "counterexample",
     "decompose",
     "find_dependencies",

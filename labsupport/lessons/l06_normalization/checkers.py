@@ -1,12 +1,18 @@
 """Checkers for the exercises of 06-normalization, on the staff shifts table in ``data/``.
 
 Exercise 1 lists the table's functional dependencies: each one claimed must hold on the rows
-(else the hint shows two rows that break it), and together they must imply the business rules
-in `SHIFT_RULES`. Exercise 2 decomposes the table: joining the tables back must give the
-original rows exactly, and no table may hold a dependency whose left side is not its key.
+(else the hint shows two rows that break it), follow from the business rules in `SHIFT_RULES`
+(17 rows satisfy many dependencies by accident), and together they must imply the rules.
+Exercise 2 decomposes the table, judged from the rules rather than from the 17 rows: lossless for
+any rows that obey them (the chase), every rule still checkable inside one table, and no table
+holding a dependency whose left side is not its key. Exercise 3 fixes a schema's keys: the
+database itself must refuse each row that breaks a rule, and accept every honest one.
 """
 
 from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -18,11 +24,20 @@ from labsupport.lessons.l06_normalization.normalize import (
     counterexample,
     decompose,
     join_back,
+    lossless_by_chase,
+    lost_dependencies,
     spurious_rows,
 )
 from labsupport.paths import data_file
 
-__all__ = ["SHIFT_RULES", "load_shifts", "check_dependencies", "check_decomposition"]
+__all__ = [
+    "SHIFT_RULES",
+    "SHIFT_SCHEMA",
+    "load_shifts",
+    "check_dependencies",
+    "check_decomposition",
+    "check_shift_schema",
+]
 
 
 # The rules of the business (data/README.md); the key is (shift_date, store_id, employee_id).
@@ -77,21 +92,59 @@ def check_dependencies(answer: list[tuple]) -> str:
                 f"{fd} does not hold: these two rows agree on {', '.join(fd.lhs)} but not on "
                 f"{', '.join(fd.rhs)}:\n{_rows(rows[list(dict.fromkeys(fd.lhs + fd.rhs))])}"
             )
+    for fd in fds:
+        accidental = [c for c in fd.rhs if c not in closure(fd.lhs, SHIFT_RULES)]
+        if accidental:
+            raise Hint(
+                f"{FD(fd.lhs, accidental)} holds on these 17 rows, but by accident: no rule of the business says "
+                "so (reread them above the exercise), and the next row could break it. A list of dependencies "
+                "is a promise about every future row: keep only the rules and what follows from them."
+            )
     for rule in SHIFT_RULES:
         for column in rule.rhs:
-            if column not in closure(rule.lhs, fds):
+            if column in closure(rule.lhs, fds):
+                continue
+            listed = [fd for fd in fds if column in fd.rhs]
+            if not listed:
                 raise Hint(
                     f"Nothing you listed says what determines {column!r}. Which column, once you know "
                     f"it, fixes {column!r} in every row?"
                 )
-    accidental = [fd for fd in fds if not set(fd.rhs) <= closure(fd.lhs, SHIFT_RULES)]
-    message = "Right: " + "; ".join(map(repr, SHIFT_RULES)) + " (or dependencies that imply them)."
-    if accidental:
-        message += (
-            f" Note: {'; '.join(map(repr, accidental))} holds on these 17 rows but is no rule of the "
-            "business; the next hire could break it."
-        )
-    return message
+            raise Hint(
+                f"You listed {'; '.join(map(repr, listed))}, which is true, but it follows from a rule you left "
+                f"out rather than stating it: {column!r} depends on something smaller, and with your list two rows "
+                f"that agree on {', '.join(rule.lhs)} could still disagree on {column!r}. Which column really fixes it?"
+            )
+    return (
+        "Right: " + "; ".join(map(repr, SHIFT_RULES)) + " (or dependencies that imply them, and nothing else). "
+        "Every other dependency of this table follows from these three, e.g. the key determines every column."
+    )
+
+
+def _split(fds: Sequence[FD]) -> list[FD]:
+    """One dependency per right-hand column: ``a -> b, c`` becomes ``a -> b`` and ``a -> c``."""
+    return [FD(fd.lhs, column) for fd in fds for column in fd.rhs]
+
+
+def _join_columns_hint(answer: dict[str, list[str]]) -> str:
+    """Name a pair of tables joined on columns that are a key of neither (by the rules), if there is one."""
+    names = list(answer)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            shared = [c for c in answer[first] if c in answer[second]]
+            if not shared:
+                continue
+            reach = closure(shared, SHIFT_RULES)
+            if not (set(answer[first]) <= reach or set(answer[second]) <= reach):
+                return (
+                    f"{first!r} and {second!r} are joined on {', '.join(shared)}, which is a key of neither: "
+                    f"by the rules, two rows can share {', '.join(shared)} and differ in everything else, and then "
+                    "the join pairs them up wrongly."
+                )
+    return (
+        "No table holds the whole key (shift_date, store_id, employee_id), or no chain of keys links the "
+        "tables to it, so the join can pair facts that never belonged together."
+    )
 
 
 @checker(
@@ -122,8 +175,13 @@ def check_decomposition(answer: dict[str, list[str]]) -> str:
         raise Hint(
             f"Not lossless: joining your tables back gives {len(joined)} rows instead of {len(shifts)}; "
             f"{len(invented)} never happened, e.g.\n{_rows(invented.head(1))}\n"
-            "Tables must be joined on a column that is the key of one of them (a store id, an "
-            "employee id, a role), not on a column such as a city that several stores share."
+            f"{_join_columns_hint(answer)} Tables must be joined on a column that is the key of one of them "
+            "(a store id, an employee id, a role)."
+        )
+    if not lossless_by_chase(columns, answer, SHIFT_RULES):
+        raise Hint(
+            f"Not lossless in general: these 17 rows happen to join back, but other rows that obey every rule "
+            f"would not. {_join_columns_hint(answer)} Join on a column that is the key of one side."
         )
     for name, table in answer.items():
         fd = bcnf_violation(table, SHIFT_RULES)
@@ -132,4 +190,166 @@ def check_decomposition(answer: dict[str, list[str]]) -> str:
                 f"Table {name!r} still repeats facts: {fd}, but {', '.join(fd.lhs)} is not a key of "
                 f"{name!r}. Move {', '.join(fd.rhs)} to a table of its own keyed by {', '.join(fd.lhs)}."
             )
-    return f"Lossless, and every dependency inside a table has a key on its left: {len(answer)} tables."
+    lost = lost_dependencies(answer, _split(SHIFT_RULES))
+    if lost:
+        fd = lost[0]
+        raise Hint(
+            f"The rule {fd} is in no table any more: its columns are in different tables, so no key can "
+            f"enforce it, and rows that each table accepts could break it. Keep {', '.join(fd.lhs)} and "
+            f"{', '.join(fd.rhs)} together in one table, keyed by {', '.join(fd.lhs)}."
+        )
+    for name in answer:
+        rest = {other: table for other, table in answer.items() if other != name}
+        if (
+            rest
+            and {c for t in rest.values() for c in t} == set(columns)
+            and lossless_by_chase(columns, rest, SHIFT_RULES)
+        ):
+            raise Hint(
+                f"Table {name!r} states nothing the other tables do not: without it they still hold every column "
+                "and join back exactly. A second copy of a fact is a second place to update (and to forget): drop it."
+            )
+    return (
+        f"Lossless for any rows that obey the rules, every rule enforced by a key inside one table, and no "
+        f"fact stored twice: {len(answer)} tables. Each table joins to another through a key, which is why the "
+        "join can never pair facts that did not belong together."
+    )
+
+
+# Exercise 3: a colleague's schema for the decomposed shift log, with two wrong keys: one lets a
+# role have two rates, the other refuses a day on which someone works in two stores.
+SHIFT_SCHEMA = """\
+CREATE TABLE stores (
+    store_id      TEXT PRIMARY KEY,
+    store_city    TEXT NOT NULL,
+    store_manager TEXT NOT NULL
+);
+CREATE TABLE roles (
+    role        TEXT NOT NULL,
+    hourly_rate REAL NOT NULL,
+    PRIMARY KEY (role, hourly_rate)
+);
+CREATE TABLE employees (
+    employee_id   TEXT PRIMARY KEY,
+    employee_name TEXT NOT NULL,
+    role          TEXT NOT NULL
+);
+CREATE TABLE shifts (
+    shift_date  TEXT NOT NULL,
+    store_id    TEXT NOT NULL REFERENCES stores (store_id),
+    employee_id TEXT NOT NULL REFERENCES employees (employee_id),
+    PRIMARY KEY (shift_date, employee_id)
+);
+"""
+_SCHEMA_TABLES = {
+    "stores": ["store_id", "store_city", "store_manager"],
+    "roles": ["role", "hourly_rate"],
+    "employees": ["employee_id", "employee_name", "role"],
+    "shifts": ["shift_date", "store_id", "employee_id"],
+}
+# Rows every correct schema accepts on top of the 17 shifts: (table, row, why it is honest).
+_HONEST = (
+    ("stores", ("S4", "Lisbon", "Marta Lopez"), "a third store in Lisbon, run by a manager who already runs one"),
+    ("roles", ("trainee", 12.50), "a new role paid the same rate as clerks"),
+    ("employees", ("E6", "Kai Tanaka", "clerk"), "a second employee called Kai Tanaka (names are not unique)"),
+    ("shifts", ("2024-06-07", "S1", "E1"), "Ines Varga's shift on a new day"),
+)
+# Rows that break a rule, each of which the database itself must refuse: (table, row, the broken rule).
+_BREAKING = (
+    ("stores", ("S1", "Porto", "Marta Lopez"), "store S1 in a second city: a store has one city"),
+    ("stores", ("S5", None, "Ana Lima"), "a store without a city"),
+    ("roles", ("clerk", 14.00), "a second hourly rate for clerks: the rate is set per role"),
+    ("employees", ("E1", "Ines Varga", "barista"), "a second role for Ines Varga (E1): an employee has one role"),
+    ("employees", ("E7", "Ana Lima", "juggler"), "an employee whose role has no rate (no such role in roles)"),
+    ("shifts", ("2024-06-03", "S1", "E1"), "the same shift twice"),
+    ("shifts", ("2024-06-07", "S9", "E1"), "a shift in a store that does not exist"),
+    ("shifts", ("2024-06-07", "S1", "E9"), "a shift of an employee who does not exist"),
+)
+
+
+def _insert(db: sqlite3.Connection, table: str, row: Sequence[object]) -> None:
+    columns = _SCHEMA_TABLES[table]
+    db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", tuple(row))
+
+
+def _accepts(db: sqlite3.Connection, table: str, row: Sequence[object]) -> str | None:
+    """Insert `row` inside a savepoint that is then rolled back: None if accepted, else the refusal."""
+    db.execute("SAVEPOINT probe")
+    try:
+        _insert(db, table, row)
+    except sqlite3.DatabaseError as error:
+        return str(error)
+    finally:
+        db.execute("ROLLBACK TO probe")
+        db.execute("RELEASE probe")
+    return None
+
+
+def _load_schema(ddl: str) -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.execute("PRAGMA foreign_keys = ON")
+    try:
+        db.executescript(ddl)
+    except sqlite3.DatabaseError as error:
+        db.close()
+        raise Hint(f"SQLite could not run your schema: {error}") from None
+    for table, wanted in _SCHEMA_TABLES.items():
+        have = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+        if not have:
+            db.close()
+            raise Hint(f"Your schema has no table {table!r}: keep the four tables and their columns, fix the keys.")
+        if sorted(have) != sorted(wanted):
+            db.close()
+            raise Hint(
+                f"Table {table!r} has the columns {have}, but the design's are {wanted}: keep the columns, "
+                "fix the keys and constraints."
+            )
+    return db
+
+
+@checker("Exercise 3: keys that enforce the rules", expects="the fixed schema: CREATE TABLE statements in a string")
+def check_shift_schema(ddl: str) -> str:
+    expect_type(ddl, str, "CREATE TABLE statements in a string, like SHIFT_SCHEMA")
+    if not ddl.strip():
+        raise Hint("The string is empty: start from SHIFT_SCHEMA and fix its keys.")
+    db = _load_schema(ddl)
+    try:
+        tables = decompose(load_shifts(), _SCHEMA_TABLES)
+        for table in _SCHEMA_TABLES:  # parents before children, as the foreign keys require
+            for row in tables[table].itertuples(index=False):
+                try:
+                    _insert(db, table, row)
+                except sqlite3.DatabaseError as error:
+                    if "mismatch" in str(error):
+                        why = (
+                            "A FOREIGN KEY must point at the key (PRIMARY KEY or UNIQUE) of the table it names, "
+                            "and SQLite checks that when a row is written."
+                        )
+                    elif table == "shifts":
+                        why = "A key states what must be unique, and Ines Varga worked in two stores on 2024-06-06."
+                    else:
+                        why = "A key or constraint states something that these honest rows do not obey."
+                    raise Hint(
+                        f"Your schema refuses the real data: {table} row {tuple(row)} was refused ({error}). {why}"
+                    ) from None
+        for table, row, honest in _HONEST:
+            refusal = _accepts(db, table, row)
+            if refusal is not None:
+                raise Hint(
+                    f"Your schema refuses an honest row, {honest}: {table} {row} ({refusal}). A key or UNIQUE "
+                    "on a column that no rule makes unique refuses real data."
+                )
+        for table, row, broken in _BREAKING:
+            if _accepts(db, table, row) is None:
+                raise Hint(
+                    f"The database accepted {broken}: {table} {row}. A rule the schema does not enforce is "
+                    "broken by the first program with a bug. Make the left side of each rule the key of its "
+                    "table, and each reference a FOREIGN KEY to a key."
+                )
+    finally:
+        db.close()
+    return (
+        "Right: each rule's left side is now a key (store_id, role, employee_id) and each link a foreign key to "
+        "a key, so the database refuses every row that breaks a rule, whatever program writes it; and a shift "
+        "is keyed by all of (shift_date, store_id, employee_id), so one person can work two stores in a day."
+    )

@@ -4,7 +4,10 @@ Introduced in 06-normalization. A functional dependency (FD) ``X -> Y`` says: ro
 on the columns X agree on the columns Y. Data can refute an FD (two rows are a counter-example)
 but never prove it, so the helpers here *check* dependencies the lesson states, and `closure`
 reasons with the stated ones. A decomposition is a dict ``{table name: [columns]}``; it is
-lossless when joining its projections back gives exactly the original rows.
+lossless when joining its projections back gives exactly the original rows. `is_lossless` checks
+that on the rows at hand; `lossless_by_chase` decides it for *every* table that obeys the
+dependencies (the rows at hand may join back by accident), and `lost_dependencies` lists the
+dependencies that no table can check any more.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ __all__ = [
     "join_back",
     "spurious_rows",
     "is_lossless",
+    "lossless_by_chase",
+    "lost_dependencies",
     "redundant_cells",
     "bcnf_violation",
     "sqlite_bytes",
@@ -225,3 +230,59 @@ def bcnf_violation(columns: Sequence[str], fds: Iterable[FD | tuple]) -> FD | No
             if determined != set(table) and determined - set(lhs):
                 return FD(lhs, [c for c in table if c in determined and c not in lhs])
     return None
+
+
+def lossless_by_chase(columns: Sequence[str], tables: Mapping[str, Sequence[str]], fds: Iterable[FD | tuple]) -> bool:
+    """True if every table with `columns` that obeys `fds` joins back from `tables` exactly (the chase).
+
+    The chase builds one symbolic row per table: the "known" symbol ``a`` in that table's columns,
+    a row-specific unknown elsewhere. Each dependency ``X -> Y`` then makes rows that agree on X
+    agree on Y (an ``a`` wins). The decomposition is lossless exactly when some row ends all ``a``:
+    whatever the data, a joined row is forced to be a row of the original.
+    """
+    fds = [fd if isinstance(fd, FD) else FD(*fd) for fd in fds]
+    universe = list(dict.fromkeys(columns))
+    rows = [{c: "a" if c in set(table) else f"b{i}" for c in universe} for i, table in enumerate(tables.values())]
+    changed = True
+    while changed:
+        changed = False
+        for fd in fds:
+            groups: dict[tuple, list[dict[str, str]]] = {}
+            for row in rows:
+                groups.setdefault(tuple(row[c] for c in fd.lhs), []).append(row)
+            for group in groups.values():
+                for column in fd.rhs:
+                    values = {row[column] for row in group}
+                    if len(values) < 2:
+                        continue
+                    winner = "a" if "a" in values else min(values)
+                    for row in rows:  # rename the symbol everywhere, as the chase equates symbols
+                        if row[column] in values and row[column] != winner:
+                            row[column] = winner
+                            changed = True
+    return any(all(value == "a" for value in row.values()) for row in rows)
+
+
+def lost_dependencies(tables: Mapping[str, Sequence[str]], fds: Iterable[FD | tuple]) -> list[FD]:
+    """The dependencies of `fds` that no longer follow from what each table can check on its own.
+
+    A table can check a dependency only among its own columns; ``X -> Y`` is preserved when the
+    dependencies inside the tables imply it (the standard test: grow X through each table's
+    columns, using `fds`, until stable). A lost one can be broken by rows that each table accepts.
+    """
+    fds = [fd if isinstance(fd, FD) else FD(*fd) for fd in fds]
+    parts = [set(columns) for columns in tables.values()]
+    lost = []
+    for fd in fds:
+        reached = set(fd.lhs)
+        changed = True
+        while changed:
+            changed = False
+            for part in parts:
+                gained = (closure(reached & part, fds) & part) - reached
+                if gained:
+                    reached |= gained
+                    changed = True
+        if not set(fd.rhs) <= reached:
+            lost.append(fd)
+    return lost

@@ -16,6 +16,8 @@ from labsupport.lessons.l06_normalization.normalize import (
     holds,
     is_lossless,
     join_back,
+    lossless_by_chase,
+    lost_dependencies,
     redundant_cells,
     spurious_rows,
     sqlite_bytes,
@@ -158,3 +160,59 @@ def test_sqlite_bytes_refuses_other_databases():
     engine.dialect.name = "postgresql"  # pretend: only the name is read before refusing
     with pytest.raises(ValueError, match="measures SQLite"):
         sqlite_bytes(engine)
+
+
+# --- deciding losslessness and preservation from the dependencies ---------------------------------
+
+CHASE_FDS = [FD("a", "b"), FD("b", "c")]
+
+
+@pytest.mark.parametrize(
+    ("tables", "lossless"),
+    [
+        ({"r1": ["a", "b"], "r2": ["b", "c"]}, True),  # joined on b, the key of r2
+        ({"r1": ["a", "b"], "r2": ["a", "c"]}, True),  # joined on a, a key of both
+        ({"r1": ["a", "c"], "r2": ["b", "c"]}, False),  # joined on c, a key of neither
+        ({"r1": ["a"], "r2": ["b", "c"]}, False),  # nothing shared: a cross join
+        ({"r1": ["a", "b", "c"]}, True),  # not decomposed
+        ({"r1": ["a", "b"], "r2": ["c", "d"], "r3": ["b", "c"]}, False),  # d hangs on c alone
+    ],
+)
+def test_lossless_by_chase_decides_from_the_dependencies(tables, lossless):
+    """Mutation that failed this: the chase's winner `min(values)` always (an 'a' could then lose)."""
+    columns = sorted({c for t in tables.values() for c in t} | {"a", "b", "c"})
+    assert lossless_by_chase(columns, tables, CHASE_FDS) is lossless
+
+
+def test_lossless_by_chase_needs_several_rounds():
+    """r1 and r3 meet only through r2's dependency: the chase must repeat until nothing changes.
+
+    Mutation that failed this: `changed = True` dropped from the renaming loop (one pass only)."""
+    tables = {"r1": ["a", "d"], "r2": ["a", "b"], "r3": ["b", "c"]}
+    assert lossless_by_chase(["a", "b", "c", "d"], tables, [FD("b", "c"), FD("a", "b")])  # b -> c first: no use yet
+    assert not lossless_by_chase(["a", "b", "c", "d"], tables, [FD("b", "c")])
+
+
+def test_a_sample_can_join_back_where_the_chase_says_lossy():
+    rows = pd.DataFrame({"a": [1, 2], "b": ["x", "y"], "c": ["p", "q"]})  # c happens to be unique here
+    tables = {"r1": ["a", "c"], "r2": ["b", "c"]}
+    assert is_lossless(rows, tables) and not lossless_by_chase(["a", "b", "c"], tables, CHASE_FDS)
+
+
+@pytest.mark.parametrize(
+    ("tables", "lost"),
+    [
+        ({"r1": ["a", "b"], "r2": ["b", "c"]}, []),
+        ({"r1": ["a", "b"], "r2": ["a", "c"]}, [FD("b", "c")]),  # b and c never meet
+        ({"r1": ["a", "c"], "r2": ["b", "c"]}, [FD("a", "b")]),
+        ({"r1": ["a", "b", "c"]}, []),
+    ],
+)
+def test_lost_dependencies(tables, lost):
+    """Mutation that failed this: `reached & part` replaced by `reached` (a table then 'checked' columns it lacks)."""
+    assert lost_dependencies(tables, CHASE_FDS) == lost
+
+
+def test_a_dependency_preserved_through_two_tables():
+    # a -> c is not inside any table, but a -> b (r1) and b -> c (r2) imply it.
+    assert lost_dependencies({"r1": ["a", "b"], "r2": ["b", "c"]}, [FD("a", "c"), *CHASE_FDS]) == []
