@@ -1,11 +1,28 @@
-"""Lesson 09-security: the checkers that attack the student's fixed apps.
+"""Lesson 09-security: the lab apps the notebook attacks, and the checkers that attack the student's fixes.
 
 The notebook imports everything it needs from here: ``from labsupport.lessons.l09_security import ...``.
-The modules beside this file hold the machinery; `checkers` holds the exercises' checkers.
+`labapps` holds the deliberately vulnerable targets and the CSRF exercise's site, `webparse` reads
+pages and Content-Security-Policies as a browser does, `checkers` holds the exercises' checkers.
 """
 
 from __future__ import annotations
 
-from labsupport.lessons.l09_security.checkers import check_greeting_app, check_search_app
+from labsupport.lessons.l09_security.checkers import (
+    check_account_update,
+    check_csrf_defence,
+    check_greeting_app,
+    check_search_app,
+    check_stolen_hash,
+)
+from labsupport.lessons.l09_security.labapps import exercise_engine, make_settings_app, make_vulnerable_search_app
 
-__all__ = ["check_greeting_app", "check_search_app"]
+__all__ = [
+    "check_account_update",
+    "check_csrf_defence",
+    "check_greeting_app",
+    "check_search_app",
+    "check_stolen_hash",
+    "exercise_engine",
+    "make_settings_app",
+    "make_vulnerable_search_app",
+]

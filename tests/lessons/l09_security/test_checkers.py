@@ -1,70 +1,47 @@
-"""The 09-security checkers attack the student's app: fixed apps pass, each still-vulnerable or
-broken app gets its own hint, malformed answers a plain message, placeholders "not attempted".
+"""The 09-security checkers, tried as a student who wants the tick and as an attacker would.
 
-The wrong answers below are the notebook's deliberately vulnerable demo apps in miniature, so
-these tests also show that every vulnerable version is exploitable and every fixed one is not.
+Each checker has a corpus: WRONG answers — what students really write (a fix that blocks the demo
+payload but not a variant, a hand-written escape, a deny-list) — each of which must fail with the
+hint for that mistake, and RIGHT answers written differently from the notebook's solution, each of
+which must pass. The wrong answers are deliberately vulnerable code, served on 127.0.0.1 only.
 """
 
+import hashlib
+import hmac
 import html
+import json
 import logging
+import re
+import secrets
+from urllib.parse import urlsplit
 
+import jinja2
 import pytest
-from fastapi import FastAPI
+import sqlalchemy as sa
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import HTMLResponse
+from markupsafe import escape as markup_escape
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
 from labsupport import servers
 from labsupport.lessons.l09_security.checkers import (
-    PRODUCTS,
-    USERS,
+    BLIND_ATTACKS,
+    SQL_ATTACKS,
+    check_account_update,
+    check_csrf_defence,
     check_greeting_app,
     check_search_app,
+    check_stolen_hash,
+)
+from labsupport.lessons.l09_security.labapps import (
+    PRODUCTS,
+    USERS,
     exercise_engine,
+    make_vulnerable_search_app,
+    password_hashes,
 )
-
-BOUND = "SELECT name, price FROM products WHERE name LIKE '%' || :q || '%'"
-
-
-def search_app(query):
-    """An app builder whose search runs query(conn, q) -> rows."""
-
-    def make_search_app(engine):
-        app = FastAPI()
-
-        @app.get("/search")
-        def search(q: str):
-            with engine.connect() as conn:
-                return [dict(row._mapping) for row in query(conn, q)]
-
-        return app
-
-    return make_search_app
-
-
-fixed_search = search_app(lambda conn, q: conn.execute(text(BOUND), {"q": q}))
-# Deliberately vulnerable: the term is pasted into the SQL.
-vulnerable_search = search_app(
-    lambda conn, q: conn.execute(text(f"SELECT name, price FROM products WHERE name LIKE '%{q}%'"))
-)
-
-
-def greeting_app(render, policy=None):
-    def make_greeting_app():
-        app = FastAPI()
-
-        @app.get("/greet", response_class=HTMLResponse)
-        def greet(name: str):
-            page = HTMLResponse(render(name))
-            if policy:
-                page.headers["Content-Security-Policy"] = policy
-            return page
-
-        return app
-
-    return make_greeting_app
-
-
-fixed_greeting = greeting_app(lambda name: f"<p>Hello, {html.escape(name)}!</p>", "default-src 'self'")
+from labsupport.lessons.l09_security.webparse import page_shape, parse_policy, script_policy_problem
 
 
 @pytest.fixture(autouse=True)
@@ -74,68 +51,449 @@ def no_servers_left():
     servers.stop_all()
 
 
-def test_exercise_engine_has_products_and_secret_users():
-    engine = exercise_engine()
-    with engine.connect() as conn:
+def expect_failure(result, hint):
+    assert result.status == "failed", result
+    assert re.search(hint, result.message, re.DOTALL), result.message
+    assert "Could not check" not in result.message, result.message  # a hint, not a crash report
+
+
+# ---------------------------------------------------------------------------------------------
+# The lab database and the deliberately vulnerable target
+
+
+def test_exercise_engine_has_products_and_fresh_secret_hashes():
+    first, second = exercise_engine(), exercise_engine()
+    with first.connect() as conn:
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM products").scalar() == len(PRODUCTS)
-        assert conn.exec_driver_sql("SELECT COUNT(*) FROM users").scalar() == len(USERS)
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM users WHERE role = 'admin'").scalar() == 1
+    hashes, again = password_hashes(first), password_hashes(second)
+    assert list(hashes) == [email for _, email, _ in USERS]
+    assert all(h.startswith("$2b$12$") and len(h) == 60 for h in hashes.values())
+    assert set(hashes.values()).isdisjoint(again.values())  # new hashes every time: nothing to hard-code
+    first.dispose()
+    second.dispose()
+
+
+def test_recording_engine_sees_sqlalchemy_and_raw_sqlite_statements():
+    """Mutation that failed this: _RecordingConnection.cursor without the recording factory (raw cursors unseen)."""
+    statements = []
+    engine = exercise_engine(record=statements)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT name FROM products WHERE name = :q"), {"q": "secret-term-1"})
+    raw = engine.raw_connection()
+    raw.cursor().execute("SELECT name FROM products WHERE name = 'secret-term-2'")
+    raw.close()
+    assert "SELECT name FROM products WHERE name = ?" in statements  # the bound value is not in the SQL
+    assert not any("secret-term-1" in s for s in statements)
+    assert any("secret-term-2" in s for s in statements)
     engine.dispose()
 
 
-def test_search_fixed_app_passes():
-    result = check_search_app(fixed_search)
+def test_vulnerable_search_app_leaks_and_shows_database_errors():
+    engine = exercise_engine()
+    server = servers.serve(make_vulnerable_search_app(engine), name="lab-vulnerable-search")
+    honest = server.client.get("/search", params={"q": "mug"}).json()
+    two_columns = server.client.get("/search", params={"q": "zzz' UNION SELECT email, password_hash FROM users --"})
+    leak = server.client.get("/search", params={"q": "zzz' UNION SELECT id, email, password_hash FROM users --"}).json()
+    server.stop()
+    assert [row["name"] for row in honest] == ["Blue mug", "Red mug"]
+    assert two_columns.status_code == 500 and "number of result columns" in two_columns.json()["detail"]
+    assert {row["name"]: row["price"] for row in leak} == password_hashes(engine)
+    engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 1: steal the admin's hash
+
+
+def steal_by_union(client):
+    q = "zzz' UNION SELECT id, email, password_hash FROM users WHERE role = 'admin' --"
+    return client.get("/search", params={"q": q}).json()[0]["price"]
+
+
+def steal_by_reading_roles(client):
+    q = "x' UNION SELECT id, role, password_hash FROM users --"
+    return next(row["price"] for row in client.get("/search", params={"q": q}).json() if row["name"] == "admin")
+
+
+def steal_by_boolean_blind(client):
+    """One yes/no question per request: is the hash's i-th character greater than c? (binary search)."""
+
+    def true(condition):
+        q = f"Blue mug' AND ({condition}) --"
+        return bool(client.get("/search", params={"q": q}).json())
+
+    admin = "(SELECT password_hash FROM users WHERE role = 'admin')"
+    length = next(n for n in range(1, 100) if true(f"length({admin}) = {n}"))
+    found = ""
+    for i in range(1, length + 1):
+        low, high = 32, 126
+        while low < high:
+            middle = (low + high) // 2
+            if true(f"unicode(substr({admin}, {i}, 1)) > {middle}"):
+                low = middle + 1
+            else:
+                high = middle
+        found += chr(low)
+    return found
+
+
+STEAL_RIGHT = [steal_by_union, steal_by_reading_roles, steal_by_boolean_blind]
+
+
+@pytest.mark.parametrize("steal", STEAL_RIGHT, ids=lambda f: f.__name__)
+def test_stolen_hash_right_answers_pass(steal):
+    result = check_stolen_hash(steal)
     assert result.passed, result
-    assert "injection attacks fail" in result.message
+    assert "new for every check" in result.message
 
 
-def test_search_vulnerable_app_is_exploited_and_named():
-    result = check_search_app(vulnerable_search)
-    assert result.status == "failed"
-    assert "UNION SELECT email, password_hash" in result.message
-    assert "leaks the users table" in result.message
+def steal_first_users_hash(client):
+    q = "zzz' UNION SELECT id, email, password_hash FROM users --"
+    return client.get("/search", params={"q": q}).json()[0]["price"]
 
 
-def test_search_that_only_crashes_on_a_quote_is_still_injectable(caplog):
-    # Escaping "UNION" but still pasting: a quote breaks the SQL (500).
-    crashy = search_app(
-        lambda conn, q: conn.execute(
-            text(f"SELECT name, price FROM products WHERE name LIKE '%{q.replace('UNION', '')}%'")
-        )
-    )
-    result = check_search_app(crashy)
-    assert result.status == "failed"
-    assert "makes the server fail (500)" in result.message
-    # The hint says it: uvicorn's traceback of the crash is not shown as well.
-    assert not [r for r in caplog.records if r.name.startswith("uvicorn")]
-    assert not logging.getLogger("uvicorn.error").filters[1:]  # the checker removed its filter
+def steal_with_the_demos_two_columns(client):
+    q = "zzz' UNION SELECT email, password_hash FROM users WHERE role = 'admin' --"
+    return client.get("/search", params={"q": q}).json()[0]["price"]
 
 
-def test_search_returning_everything_is_named():
-    everything = search_app(
-        lambda conn, q: conn.execute(
-            text(
-                "SELECT name, price FROM products WHERE name LIKE '%mug%'"
-                if q == "mug"
-                else "SELECT name, price FROM products"
+def steal_hard_coded(client):
+    return "$2b$12$NotTheRealOneNotTheRealOneNotTheRealOneNotTheRealOne1"
+
+
+def steal_whole_row(client):
+    q = "zzz' UNION SELECT id, email, password_hash FROM users WHERE role = 'admin' --"
+    return client.get("/search", params={"q": q}).json()[0]
+
+
+def steal_email_and_hash(client):
+    row = steal_whole_row(client)
+    return f"{row['name']}:{row['price']}"
+
+
+def steal_from_a_products_search(client):
+    return client.get("/search", params={"q": "mug"}).json()[0]["name"]
+
+
+STEAL_WRONG = [
+    (steal_first_users_hash, r"hash of ada@example\.com, who is not the admin"),
+    (steal_with_the_demos_two_columns, r"raised KeyError.*last answer was 500 .*number of result columns"),
+    (steal_hard_coded, r"is not the admin's hash\. The hashes are new for every check"),
+    (steal_whole_row, r"Expected the hash as a string"),
+    (steal_email_and_hash, r"contains the admin's hash and more"),
+    (steal_from_a_products_search, r"'Blue mug' is not the admin's hash"),
+]
+
+
+@pytest.mark.parametrize(("steal", "hint"), STEAL_WRONG, ids=[f.__name__ for f, _ in STEAL_WRONG])
+def test_stolen_hash_wrong_answers_get_their_hint(steal, hint):
+    expect_failure(check_stolen_hash(steal), hint)
+
+
+def test_stolen_hash_placeholders():
+    def stub(client): ...
+
+    def returns_none(client):
+        client.get("/search", params={"q": "mug"})
+
+    assert check_stolen_hash(...).status == "not attempted"
+    assert check_stolen_hash(stub).status == "not attempted"
+    assert check_stolen_hash(returns_none).status == "not attempted"
+    expect_failure(check_stolen_hash("$2b$12$..."), r"Pass your function steal_admin_hash itself")
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 2: the search that cannot be injected
+
+
+def search_app(query, *, columns=("name", "price")):
+    """An app builder whose GET /search answers query(engine, q) -> rows (mappings)."""
+
+    def make_search_app(engine):
+        app = FastAPI()
+
+        @app.get("/search")
+        def search(q: str):
+            return [{key: row[key] for key in columns if key in row} for row in query(engine, q)]
+
+        return app
+
+    return make_search_app
+
+
+def run(sql, params=None, *, catch=False):
+    """Run `sql` as the student's search does; with catch, a failing query is answered as 'nothing found'."""
+
+    def query(engine, q):
+        try:
+            with engine.connect() as conn:
+                return [dict(row._mapping) for row in conn.execute(text(sql(q)), params(q) if params else {})]
+        except sa.exc.DBAPIError:
+            if catch:
+                return []
+            raise
+
+    return query
+
+
+def pasted(template, transform=lambda q: q, *, catch=False):
+    return run(lambda q: template.format(q=transform(q)), catch=catch)
+
+
+def deny_list(words, inner, *, upper=False, status=None):
+    """Refuse terms holding a listed word (answer [] or `status`), else run `inner`."""
+
+    def query(engine, q):
+        seen = q.upper() if upper else q
+        if any(word in seen for word in words):
+            if status:
+                raise HTTPException(status, "forbidden characters")
+            return []
+        return inner(engine, q)
+
+    return query
+
+
+def raw_sqlite_doubled(engine, q):
+    connection = engine.raw_connection()
+    try:
+        term = q.replace("'", "''")
+        rows = connection.cursor().execute(f"SELECT name, price FROM products WHERE name LIKE '%{term}%'").fetchall()
+    finally:
+        connection.close()
+    return [{"name": name, "price": price} for name, price in rows]
+
+
+LIKE = "SELECT name, price FROM products WHERE name LIKE '%{q}%'"
+WORDS = ("UNION", "SELECT", "--", ";", "/*")
+
+SEARCH_WRONG = [
+    ("pasted", search_app(pasted(LIKE)), r"^UNION with 2 column\(s\) still leaks the users table"),
+    (
+        "pasted, three columns",
+        search_app(
+            pasted("SELECT id, name, price FROM products WHERE name LIKE '%{q}%'"), columns=("id", "name", "price")
+        ),
+        r"^UNION with 3 column\(s\) still leaks",
+    ),
+    (
+        "pasted, one column",
+        search_app(pasted("SELECT name FROM products WHERE name LIKE '%{q}%'"), columns=("name",)),
+        r"^UNION with 1 column\(s\) still leaks",
+    ),
+    ("pasted, errors hidden", search_app(pasted(LIKE, catch=True)), r"^UNION with 2 column\(s\) still leaks"),
+    (
+        "pasted in double quotes",
+        search_app(pasted('SELECT name, price FROM products WHERE name LIKE "%{q}%"')),
+        r"^UNION in double-quoted SQL, 2 columns still leaks",
+    ),
+    (
+        "pasted into instr(), errors hidden",
+        search_app(pasted("SELECT name, price FROM products WHERE instr(name, '{q}') > 0", catch=True)),
+        r"boolean-blind inside instr\(\.\.\.\) injection still works",
+    ),
+    (
+        "quotes doubled by hand",
+        search_app(pasted(LIKE, lambda q: q.replace("'", "''"))),
+        r"^No attack got through, but the database received the search term inside the SQL text",
+    ),
+    (
+        "quotes doubled by hand, raw sqlite3 cursor",
+        search_app(raw_sqlite_doubled),
+        r"received the search term inside the SQL text",
+    ),
+    (
+        "quotes doubled by hand, but the SQL quotes with double quotes",
+        search_app(pasted('SELECT name, price FROM products WHERE name LIKE "%{q}%"', lambda q: q.replace("'", "''"))),
+        r"double-quoted SQL, 2 columns still leaks",
+    ),
+    (
+        "quotes escaped with a backslash (a MySQL habit)",
+        search_app(pasted(LIKE, lambda q: q.replace("'", "\\'"))),
+        r"^UNION with 2 column\(s\) still leaks",
+    ),
+    (
+        "only the first quote doubled",
+        search_app(pasted(LIKE, lambda q: q.replace("'", "''", 1), catch=True)),
+        r"^UNION behind a decoy quote, 2 columns still leaks",
+    ),
+    (
+        "quoted with json.dumps",
+        search_app(run(lambda q: f"SELECT name, price FROM products WHERE name LIKE {json.dumps('%' + q + '%')}")),
+        r"double-quoted SQL, 2 columns still leaks",
+    ),
+    (
+        "quoted with repr",
+        search_app(run(lambda q: f"SELECT name, price FROM products WHERE name LIKE {'%' + q + '%'!r}")),
+        r"^UNION with both kinds of quote, 2 columns still leaks",
+    ),
+    (
+        "quotes stripped",
+        search_app(pasted(LIKE, lambda q: q.replace("'", "").replace('"', ""))),
+        r"Searching \"O'Brien\" should find \[\"O'Brien's teapot\"\].*a quote is part of honest names",
+    ),
+    (
+        "quotes refused with 400",
+        search_app(deny_list(("'",), pasted(LIKE), status=400)),
+        r"Searching \"O'Brien\" should find .*got 400.*a quote is part of honest names",
+    ),
+    (
+        "case-sensitive keyword deny-list",
+        search_app(deny_list(("UNION", "SELECT"), pasted(LIKE))),
+        r"^UNION in lower case, 2 columns still leaks",
+    ),
+    (
+        "keyword deny-list in upper case, errors hidden",
+        search_app(deny_list(WORDS, pasted(LIKE, catch=True), upper=True)),
+        r"boolean-blind without a comment injection still works",
+    ),
+    (
+        "keyword removal",
+        search_app(pasted(LIKE, lambda q: re.sub("union|select", "", q, flags=re.IGNORECASE))),
+        r"^A boolean-blind injection still works: q=\"mug' AND 1=1 --\"",
+    ),
+    (
+        "thorough deny-list (words, comments, quotes of both kinds after AND/OR)",
+        search_app(deny_list((*WORDS, " OR ", " AND ", "'", '"'), pasted(LIKE, catch=True), upper=True)),
+        r"Searching \"O'Brien\" should find",
+    ),
+    (
+        "deny-list of SQL words with bound parameters",
+        search_app(
+            deny_list(
+                ("UNION", "SELECT", "AND", "OR", "--"),
+                run(lambda q: "SELECT name, price FROM products WHERE name LIKE '%' || :q || '%'", lambda q: {"q": q}),
+                upper=True,
             )
-        )
-    )
-    result = check_search_app(everything)
+        ),
+        r"Searching 'Union Jack' should find .*deny-list of SQL words refuses honest searches",
+    ),
+    (
+        "LIKE :q where 'contains' was asked",
+        search_app(run(lambda q: "SELECT name, price FROM products WHERE name LIKE :q", lambda q: {"q": q})),
+        r"Searching 'mug' should answer 200 .*Keep the wildcards",
+    ),
+    (
+        "equality where 'contains' was asked",
+        search_app(run(lambda q: "SELECT name, price FROM products WHERE name = :q", lambda q: {"q": q})),
+        r"Searching 'mug' should answer 200",
+    ),
+    (
+        "bound, but everything listed for an unknown term",
+        search_app(
+            lambda engine, q: (
+                run(lambda q: "SELECT name, price FROM products WHERE name LIKE '%' || :q || '%'", lambda q: {"q": q})(
+                    engine, q
+                )
+                or run(lambda q: "SELECT name, price FROM products")(engine, q)
+            )
+        ),
+        r"still works: q=.* returned 7 product\(s\) — every product",
+    ),
+]
+
+BOUND = "SELECT name, price FROM products WHERE name LIKE '%' || :q || '%'"
+
+
+def core_contains(engine, q, **options):
+    products = sa.Table("products", sa.MetaData(), autoload_with=engine)
+    query = sa.select(products.c.name, products.c.price).where(products.c.name.contains(q, **options))
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def filtered_in_python(engine, q):
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, price FROM products")).mappings().all()
+    return [dict(row) for row in rows if q in row["name"]]
+
+
+def raw_sqlite_bound(engine, q):
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        rows = cursor.execute("SELECT name, price FROM products WHERE name LIKE ?", (f"%{q}%",)).fetchall()
+    finally:
+        connection.close()
+    return [{"name": name, "price": price} for name, price in rows]
+
+
+SEARCH_RIGHT = [
+    ("bound concatenation", search_app(run(lambda q: BOUND, lambda q: {"q": q}))),
+    (
+        "pattern built in Python, bound",
+        search_app(
+            run(lambda q: "SELECT name, price FROM products WHERE name LIKE :pattern", lambda q: {"pattern": f"%{q}%"})
+        ),
+    ),
+    (
+        "instr, bound, with the id",
+        search_app(
+            run(lambda q: "SELECT id, name, price FROM products WHERE instr(name, :q) > 0", lambda q: {"q": q}),
+            columns=("id", "name", "price"),
+        ),
+    ),
+    (
+        "case-insensitive, bound",
+        search_app(
+            run(
+                lambda q: "SELECT name, price FROM products WHERE lower(name) LIKE '%' || lower(:q) || '%'",
+                lambda q: {"q": q},
+            )
+        ),
+    ),
+    ("SQLAlchemy Core contains()", search_app(core_contains)),
+    ("Core contains(autoescape=True)", search_app(lambda engine, q: core_contains(engine, q, autoescape=True))),
+    ("filtered in Python", search_app(filtered_in_python)),
+    ("raw sqlite3 with ?", search_app(raw_sqlite_bound)),
+]
+
+
+@pytest.mark.parametrize(("builder", "hint"), [c[1:] for c in SEARCH_WRONG], ids=[c[0] for c in SEARCH_WRONG])
+def test_search_wrong_answers_get_their_hint(builder, hint):
+    """Mutations that failed this: skipping the pasted-SQL check (quotes doubled by hand passed); skipping the
+    true/false comparison of BLIND_ATTACKS (keyword removal, instr and deny-list answers passed)."""
+    expect_failure(check_search_app(builder), hint)
+
+
+@pytest.mark.parametrize("builder", [c[1] for c in SEARCH_RIGHT], ids=[c[0] for c in SEARCH_RIGHT])
+def test_search_right_answers_pass(builder):
+    result = check_search_app(builder)
+    assert result.passed, result
+    assert "bound value, never as SQL" in result.message
+
+
+def test_search_attacks_hold_no_product_text():
+    """A safe app must find nothing for every attack: no product name contains any of them."""
+    terms = [term for _, term in SQL_ATTACKS] + [t for _, *pair in BLIND_ATTACKS for t in pair]
+    assert not [term for term in terms for _, name, _ in PRODUCTS if term.lower() in name.lower()]
+
+
+def test_search_crash_tracebacks_stay_out_of_the_cell(caplog):
+    result = check_search_app(search_app(pasted(LIKE)))
     assert result.status == "failed"
-    assert "still lists every product" in result.message
+    assert not [r for r in caplog.records if r.name.startswith("uvicorn")]
+    # the checker removed its filter
+    assert not [f for f in logging.getLogger("uvicorn.error").filters if type(f).__name__ == "_QuietCrashes"]
 
 
-def test_search_without_wildcards_breaks_the_honest_search():
-    exact = search_app(lambda conn, q: conn.execute(text("SELECT name, price FROM products WHERE name = :q"), {"q": q}))
-    result = check_search_app(exact)
-    assert result.status == "failed"
-    assert "Searching 'mug' should find" in result.message
+def test_search_stacked_query_that_ran_is_named():
+    """An app that runs every statement it is given (executescript): the users table changed.
 
+    Mutation that failed this: dropping the password_hashes(engine) != hashes comparison.
+    """
 
-def test_search_without_route_says_so():
-    result = check_search_app(lambda engine: FastAPI())
-    assert result.status == "failed"
-    assert "add the route @app.get('/search')" in result.message
+    def script(engine, q):
+        connection = engine.raw_connection()
+        try:
+            connection.executescript(f"SELECT 1 WHERE 'x' LIKE '%{q}%';")
+            connection.commit()
+        finally:
+            connection.close()
+        return run(lambda q: BOUND, lambda q: {"q": q})(engine, q)
+
+    expect_failure(check_search_app(search_app(script)), r"An attack changed the users table.*stacked query")
 
 
 def test_search_placeholders_and_malformed_answers():
@@ -143,67 +501,232 @@ def test_search_placeholders_and_malformed_answers():
 
     def stub(engine): ...
 
-    assert check_search_app(stub).status == "not attempted"
-
     def returns_none(engine):
         FastAPI()
-
-    assert check_search_app(returns_none).status == "not attempted"
-    wrong_type = check_search_app(42)
-    assert wrong_type.status == "failed" and "Pass your function" in wrong_type.message
-    not_app = check_search_app(lambda engine: "app")
-    assert not_app.status == "failed" and "should return the FastAPI app" in not_app.message
 
     def crashes(engine):
         raise ValueError("oops")
 
+    assert check_search_app(stub).status == "not attempted"
+    assert check_search_app(returns_none).status == "not attempted"
+    expect_failure(check_search_app(42), r"Pass your function make_search_app itself")
+    expect_failure(check_search_app(lambda engine: "app"), r"should return the FastAPI app")
+    expect_failure(check_search_app(lambda engine: FastAPI()), r"add the route @app.get\('/search'\)")
     crashed = check_search_app(crashes)
     assert crashed.status == "failed" and "ValueError: oops" in crashed.message
-    assert "Traceback" not in crashed.message
 
 
-def test_greeting_fixed_app_passes():
-    result = check_greeting_app(fixed_greeting)
-    assert result.passed, result
+# ---------------------------------------------------------------------------------------------
+# Exercise 3: the greeting page without XSS
+
+STRICT = "default-src 'self'"
 
 
-def test_greeting_vulnerable_app_is_exploited():
-    # Deliberately vulnerable: the name is pasted into the HTML.
-    result = check_greeting_app(greeting_app(lambda name: f"<p>Hello, {name}!</p>", "default-src 'self'"))
-    assert result.status == "failed"
-    assert "<script>alert(1)</script>" in result.message and "html.escape" in result.message
+def greeting_app(text_escape, attr_escape=None, *, policy=STRICT, quote='"', headers=None):
+    """A greeting page: the name escaped by text_escape in <p>, by attr_escape in value=..., with `policy`."""
+    attr_escape = attr_escape or text_escape
+
+    def make_greeting_app():
+        app = FastAPI()
+
+        @app.get("/greet", response_class=HTMLResponse)
+        def greet(name: str):
+            value = f"{quote}{attr_escape(name)}{quote}"
+            page = HTMLResponse(
+                f"<h1>Welcome</h1><p>Hello, {text_escape(name)}!</p>"
+                f'<form method="get" action="/greet"><input name="name" value={value}></form>'
+            )
+            if policy:
+                page.headers["Content-Security-Policy"] = policy
+            for key, header in (headers or {}).items():
+                page.headers.append(key, header)
+            return page
+
+        return app
+
+    return make_greeting_app
 
 
-def test_greeting_that_filters_only_script_tags_is_exploited():
-    filtered = greeting_app(lambda name: f"<p>Hello, {name.replace('<script>', '')}!</p>", "default-src 'self'")
-    result = check_greeting_app(filtered)
-    assert result.status == "failed" and "live HTML" in result.message
+def raw(name):
+    return name
 
 
-def test_greeting_that_drops_the_name_gets_its_hint():
-    dropped = greeting_app(
-        lambda name: "<p>Hello!</p>" if "<" in name else f"<p>Hello, {name}!</p>", "default-src 'self'"
+def lt_gt_only(name):
+    return name.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def no_ampersand(name):
+    return name.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#x27;")
+
+
+GREETING_WRONG = [
+    ("not escaped", greeting_app(raw), r"comes back as live HTML: the page now has a <script> element"),
+    (
+        "escaped in the attribute only",
+        greeting_app(raw, html.escape),
+        r"'<script>alert\(1\)</script>' comes back as live",
+    ),
+    (
+        "escaped in the text only",
+        greeting_app(html.escape, raw),
+        r"'\"><svg onload=alert\(1\)>' comes back as live HTML",
+    ),
+    (
+        "script tags removed",
+        greeting_app(lambda n: n.replace("<script>", "").replace("</script>", "")),
+        r"'<ScRiPt>alert\(1\)</sCrIpT>' comes back as live HTML",
+    ),
+    (
+        "script tags removed, any case",
+        greeting_app(lambda n: re.sub(r"</?script>", "", n, flags=re.IGNORECASE)),
+        r"'<scr<script>ipt>alert\(1\)</script>' comes back as live HTML",
+    ),
+    (
+        "only < and > escaped",
+        greeting_app(lt_gt_only),
+        r"'\"><svg onload=alert\(1\)>' broke out of the value attribute and added .*an attribute onload=",
+    ),
+    (
+        "html.escape(quote=False)",
+        greeting_app(lambda n: html.escape(n, quote=False)),
+        r"broke out of the value attribute",
+    ),
+    (
+        "single-quoted attribute, quote=False",
+        greeting_app(lambda n: html.escape(n, quote=False), quote="'"),
+        r"\"' autofocus onfocus='alert\(1\)\" broke out of the value attribute",
+    ),
+    (
+        "unquoted attribute",
+        greeting_app(html.escape, quote=""),
+        r"'<img src=x onerror=alert\(1\)>' broke out of the value attribute .*onerror=.*double quotes",
+    ),
+    ("& not escaped", greeting_app(no_ampersand), r"'&lt;b&gt; is how you write <b>' is not shown as typed"),
+    (
+        "suspicious names dropped",
+        greeting_app(lambda n: "" if re.search(r"[<>\"']", n) else n),
+        r"'<script>alert\(1\)</script>' is not shown as typed",
+    ),
+    (
+        "tags stripped, then escaped",
+        greeting_app(lambda n: html.escape(re.sub(r"<[^>]*>", "", n))),
+        r"'<script>alert\(1\)</script>' is not shown as typed",
+    ),
+    ("escaped twice", greeting_app(lambda n: html.escape(html.escape(n))), r"is not shown as typed"),
+    (
+        "attribute escaped twice",
+        greeting_app(html.escape, lambda n: html.escape(html.escape(n))),
+        r"value attribute should hold the name .* as typed",
+    ),
+    ("no CSP", greeting_app(html.escape, policy=None), r"there is no Content-Security-Policy header"),
+    ("CSP without script rules", greeting_app(html.escape, policy="frame-ancestors 'none'"), r"neither script-src"),
+    (
+        "directive name only inside a URL",
+        greeting_app(html.escape, policy="report-uri /default-src-violations"),
+        r"neither script-src nor default-src",
+    ),
+    (
+        "script-src-attr only",
+        greeting_app(html.escape, policy="script-src-attr 'none'"),
+        r"neither script-src nor default-src",
+    ),
+    (
+        "unsafe-inline",
+        greeting_app(html.escape, policy="default-src 'self' 'unsafe-inline'"),
+        r"allows 'unsafe-inline'",
+    ),
+    (
+        "unsafe-inline in capitals",
+        greeting_app(html.escape, policy="default-src 'self'; SCRIPT-SRC 'self' 'UNSAFE-INLINE'"),
+        r"script-src allows 'unsafe-inline'",
+    ),
+    ("script-src *", greeting_app(html.escape, policy="script-src *"), r"script-src allows \*: a script from any host"),
+    ("https: scheme", greeting_app(html.escape, policy="default-src https:"), r"scheme source https:"),
+    (
+        "data: scheme",
+        greeting_app(html.escape, policy="default-src 'self'; script-src 'self' data:"),
+        r"scheme source data:",
+    ),
+    (
+        "https://* host",
+        greeting_app(html.escape, policy="script-src 'self' https://*"),
+        r"script-src allows https://\*",
+    ),
+    (
+        "loose script-src-elem",
+        greeting_app(html.escape, policy="default-src 'self'; script-src-elem 'self' https:"),
+        r"script-src-elem allows the scheme source https:",
+    ),
+    (
+        "loose script-src-attr",
+        greeting_app(html.escape, policy="default-src 'self'; script-src-attr 'unsafe-inline'"),
+        r"script-src-attr allows 'unsafe-inline'",
+    ),
+    (
+        "repeated directive: the first wins",
+        greeting_app(html.escape, policy="script-src 'unsafe-inline'; script-src 'self'"),
+        r"allows 'unsafe-inline'",
+    ),
+    (
+        "report-only",
+        greeting_app(html.escape, policy=None, headers={"Content-Security-Policy-Report-Only": STRICT}),
+        r"Report-Only only reports",
+    ),
+]
+
+
+def jinja_greeting():
+    template = jinja2.Environment(autoescape=True).from_string(
+        "<p>Hello, {{ name }}!</p><form><input name='name' value='{{ name }}'></form>"
     )
-    result = check_greeting_app(dropped)
-    assert result.status == "failed" and "disappeared" in result.message
+    app = FastAPI()
+
+    @app.get("/greet", response_class=HTMLResponse)
+    def greet(name: str):
+        return HTMLResponse(template.render(name=name), headers={"Content-Security-Policy": "script-src 'self'"})
+
+    return app
 
 
-@pytest.mark.parametrize(
-    ("policy", "hint"),
-    [
-        (None, "add a Content-Security-Policy header"),
-        ("frame-ancestors 'none'", "does not restrict scripts"),
-        ("default-src 'self' 'unsafe-inline'", "still allows inline"),
-        ("script-src *", "still allows inline"),
-    ],
-)
-def test_greeting_policies_get_specific_hints(policy, hint):
-    result = check_greeting_app(greeting_app(lambda name: f"<p>Hello, {html.escape(name)}!</p>", policy))
-    assert result.status == "failed"
-    assert hint in result.message
+GREETING_RIGHT = [
+    ("html.escape", greeting_app(html.escape)),
+    ("markupsafe", greeting_app(lambda n: str(markup_escape(n)))),
+    ("single-quoted attribute with html.escape", greeting_app(html.escape, quote="'")),
+    ("jinja2 autoescape", jinja_greeting),
+    ("default-src 'none'", greeting_app(html.escape, policy="default-src 'none'; script-src 'self'")),
+    ("inline styles only", greeting_app(html.escape, policy="default-src 'self' 'unsafe-inline'; script-src 'self'")),
+    (
+        "nonce makes unsafe-inline ignored",
+        greeting_app(html.escape, policy="script-src 'nonce-r4nd0m' 'unsafe-inline'"),
+    ),
+    (
+        "strict-dynamic",
+        greeting_app(html.escape, policy="script-src 'nonce-r4nd0m' 'strict-dynamic' https: 'unsafe-inline'"),
+    ),
+    (
+        "two policies, one strict",
+        greeting_app(html.escape, policy="default-src *", headers={"Content-Security-Policy": STRICT}),
+    ),
+    ("two policies in one header", greeting_app(html.escape, policy="default-src *, script-src 'self'")),
+    ("upper-case directive", greeting_app(html.escape, policy="SCRIPT-SRC 'SELF'")),
+]
 
 
-def test_greeting_not_html_or_missing_route():
+@pytest.mark.parametrize(("builder", "hint"), [c[1:] for c in GREETING_WRONG], ids=[c[0] for c in GREETING_WRONG])
+def test_greeting_wrong_answers_get_their_hint(builder, hint):
+    """Mutations that failed this: no script-src-elem/-attr lookup (loose script-src-elem/-attr passed); no
+    'unsafe-inline' rule; the last repeated directive winning; no check of the attribute's value (escaped twice)."""
+    expect_failure(check_greeting_app(builder), hint)
+
+
+@pytest.mark.parametrize("builder", [c[1] for c in GREETING_RIGHT], ids=[c[0] for c in GREETING_RIGHT])
+def test_greeting_right_answers_pass(builder):
+    result = check_greeting_app(builder)
+    assert result.passed, result
+    assert "never gained a tag or an attribute" in result.message
+
+
+def test_greeting_shape_mistakes():
     def json_app():
         app = FastAPI()
 
@@ -213,6 +736,338 @@ def test_greeting_not_html_or_missing_route():
 
         return app
 
-    assert "HTMLResponse" in check_greeting_app(json_app).message
-    assert "add the route" in check_greeting_app(lambda: FastAPI()).message
+    def text_only():
+        app = FastAPI()
+
+        @app.get("/greet", response_class=HTMLResponse)
+        def greet(name: str):
+            return HTMLResponse(f"<p>Hello, {html.escape(name)}!</p>", headers={"Content-Security-Policy": STRICT})
+
+        return app
+
+    expect_failure(check_greeting_app(json_app), r"return an HTMLResponse")
+    expect_failure(check_greeting_app(text_only), r"should also hold a form to change the name")
+    expect_failure(check_greeting_app(lambda: FastAPI()), r"add the route")
     assert check_greeting_app(...).status == "not attempted"
+
+
+def test_page_shape_decodes_entities_like_a_browser():
+    shape = page_shape('<p>a &amp; &lt;b&gt;</p><input value="&quot;x&#x27;">')
+    assert "".join(shape.text) == "a & <b>"
+    assert shape.skeleton == [("p", ()), ("input", ("value",))]
+    assert shape.attribute_values() == ["\"x'"]
+
+
+def test_parse_policy_reads_tokens_not_substrings():
+    policy = parse_policy("Script-Src 'self' HTTPS:; report-uri /default-src;script-src *")
+    assert policy == {"script-src": ["'self'", "https:"], "report-uri": ["/default-src"]}
+    assert script_policy_problem(["script-src 'self'; report-uri /x"]) is None
+    assert script_policy_problem([]) == "there is no Content-Security-Policy header"
+    assert "neither" in script_policy_problem(["report-uri /script-src"])
+    # *.example.com is a host source: scripts from hosts the attacker does not control
+    assert script_policy_problem(["script-src 'self' *.example.com"]) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 4: CSRF
+
+SECRET = secrets.token_bytes(32)
+
+
+def hmac_token(session_id):
+    return hmac.new(SECRET, session_id.encode(), hashlib.sha256).hexdigest()
+
+
+def accept_hmac(request, session_id, token):
+    return hmac.compare_digest(token, hmac_token(session_id))
+
+
+def own_origin(request):
+    return str(request.base_url).rstrip("/")
+
+
+def accept_exact_origin(request, session_id, token):
+    return request.headers.get("origin") == own_origin(request)
+
+
+STORED: dict[str, str] = {}
+
+
+def stored_token(session_id):
+    return STORED.setdefault(session_id, secrets.token_urlsafe(24))
+
+
+def accept_stored(request, session_id, token):
+    return session_id in STORED and hmac.compare_digest(token, STORED[session_id])
+
+
+SITE_TOKEN = secrets.token_hex(16)
+
+CSRF_WRONG = [
+    ("no check", hmac_token, lambda r, s, t: True, r"changed by a form on another site, without a token"),
+    (
+        "one token for the whole site",
+        lambda s: SITE_TOKEN,
+        lambda r, s, t: t == SITE_TOKEN,
+        r"carrying the attacker's own token.*belong to this session",
+    ),
+    (
+        "token checked only when sent",
+        hmac_token,
+        lambda r, s, t: not t or hmac.compare_digest(t, hmac_token(s)),
+        r"changed by a form on another site, without a token",
+    ),
+    ("token compared as a substring", hmac_token, lambda r, s, t: t in hmac_token(s), r"without a token"),
+    ("token is the session id", lambda s: s, lambda r, s, t: t == s, r"token is the session id itself"),
+    (
+        "random token, never stored",
+        lambda s: secrets.token_hex(16),
+        lambda r, s, t: len(t) == 32,
+        r"attacker's own token",
+    ),
+    (
+        "Origin checked only when present",
+        lambda s: "",
+        lambda r, s, t: r.headers.get("origin") in (None, own_origin(r)),
+        r"without an Origin header .* and without a token: if you check the Origin header",
+    ),
+    (
+        "Origin compared by prefix",
+        lambda s: "",
+        lambda r, s, t: r.headers.get("origin", "").startswith(own_origin(r)),
+        r"Origin starts with the site's origin",
+    ),
+    (
+        "Origin compared by suffix",
+        lambda s: "",
+        lambda r, s, t: r.headers.get("origin", "").endswith(r.url.netloc),
+        r"Origin ends with the site's host",
+    ),
+    (
+        "Origin host compared, port ignored",
+        lambda s: "",
+        lambda r, s, t: urlsplit(r.headers.get("origin", "")).hostname == r.url.hostname,
+        r"another origin of the same host",
+    ),
+    (
+        "Origin null allowed",
+        lambda s: "",
+        lambda r, s, t: r.headers.get("origin") in (own_origin(r), "null"),
+        r"Origin: null",
+    ),
+    (
+        "Origin read with [] (crashes without one)",
+        lambda s: "",
+        lambda r, s, t: r.headers["origin"] == own_origin(r),
+        r"crashed instead of refusing .*KeyError.*return False",
+    ),
+    ("everything refused", hmac_token, lambda r, s, t: False, r"ada's own form, .* was refused: 403"),
+    ("token checked against another session's", hmac_token, lambda r, s, t: t == hmac_token("x"), r"own form"),
+]
+
+CSRF_RIGHT = [
+    ("hmac of the session id", hmac_token, accept_hmac),
+    ("random token stored per session", stored_token, accept_stored),
+    ("exact Origin", lambda s: "", accept_exact_origin),
+    (
+        "Origin built from scheme and netloc, plus the token",
+        hmac_token,
+        lambda r, s, t: r.headers.get("origin") == f"{r.url.scheme}://{r.url.netloc}" and t == hmac_token(s),
+    ),
+]
+
+
+@pytest.mark.parametrize(("issue", "accept", "hint"), [c[1:] for c in CSRF_WRONG], ids=[c[0] for c in CSRF_WRONG])
+def test_csrf_wrong_answers_get_their_hint(issue, accept, hint):
+    """Mutation that failed this: dropping the 'Origin: null' attack (the null-allowing check passed)."""
+    expect_failure(check_csrf_defence(issue, accept), hint)
+
+
+@pytest.mark.parametrize(("issue", "accept"), [c[1:] for c in CSRF_RIGHT], ids=[c[0] for c in CSRF_RIGHT])
+def test_csrf_right_answers_pass(issue, accept):
+    result = check_csrf_defence(issue, accept)
+    assert result.passed, result
+    assert "forged requests were refused" in result.message
+
+
+def test_csrf_placeholders_and_malformed_answers():
+    def issue_stub(session_id): ...
+
+    def accept_stub(request, session_id, token): ...
+
+    assert check_csrf_defence(..., ...).status == "not attempted"
+    assert check_csrf_defence(issue_stub, accept_stub).status == "not attempted"
+    expect_failure(check_csrf_defence("token", accept_hmac), r"Pass your function issue_token itself")
+    expect_failure(
+        check_csrf_defence(lambda s: 1 / 0, accept_hmac), r"GET /settings failed: your issue_token.*ZeroDivisionError"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 5: mass assignment
+
+ALLOWED = ("name", "email", "newsletter")
+FORBIDDEN = ("is_admin", "role", "id", "credit")
+
+
+class Changes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    newsletter: bool | None = None
+
+
+class IgnoringChanges(Changes):
+    model_config = ConfigDict(extra="ignore")
+
+
+class AllowingChanges(Changes):
+    model_config = ConfigDict(extra="allow")
+
+
+class WholeRecord(Changes):
+    model_config = ConfigDict(extra="ignore")
+    role: str | None = None
+    is_admin: bool | None = None
+    id: int | None = None
+    credit: int | None = None
+
+
+class WithId(Changes):
+    id: int | None = None
+
+
+class SafeDefaults(Changes):
+    is_admin: bool = False  # "so nobody becomes admin"
+
+
+class Required(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=50)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    newsletter: bool = False
+
+
+def merge(model, **dump):
+    return lambda account, body: {**account, **model.model_validate(body).model_dump(**dump)}
+
+
+def lowercased_deny_list(account, body):
+    return {**account, **{k.lower(): v for k, v in body.items() if k not in FORBIDDEN}}
+
+
+def exact_deny_list(account, body):
+    return {**account, **{k: v for k, v in body.items() if k not in FORBIDDEN}}
+
+
+def deep_merge(account, body):
+    merged = dict(account)
+    for key, value in body.items():
+        if key in ALLOWED or isinstance(value, dict):
+            merged[key] = value
+    return merged
+
+
+def in_place_returns_none(account, body):
+    account.update(Changes.model_validate(body).model_dump(exclude_unset=True))
+
+
+def truthy_only(account, body):
+    return {**account, **{k: v for k, v in Changes.model_validate(body).model_dump().items() if v}}
+
+
+MASS_WRONG = [
+    (
+        "body copied as it is",
+        lambda a, b: {**a, **b},
+        r"The body \{'is_admin': True\} changed is_admin .*set is_admin itself",
+    ),
+    ("the whole record as the model", merge(WholeRecord, exclude_unset=True), r"changed is_admin from False to True"),
+    ("extra='allow'", merge(AllowingChanges, exclude_unset=True), r"\{'is_admin': True\} changed is_admin"),
+    ("id allowed because the form posts it", merge(WithId, exclude_unset=True), r"\{'id': 1\} changed id from 7 to 1"),
+    ("exact deny-list", exact_deny_list, r"\{'IS_ADMIN': True\} changed IS_ADMIN from '\(absent\)' to True"),
+    (
+        "deny-list, then keys lowered",
+        lowercased_deny_list,
+        r"\{'IS_ADMIN': True\} changed is_admin from False to True: a key that is not exactly that field's name",
+    ),
+    ("nested objects merged", deep_merge, r"\{'profile': \{'is_admin': True\}\} changed profile"),
+    (
+        "model_dump() without exclude_unset",
+        merge(Changes),
+        r"update \{'name': 'Ada L\.'\} of Ada's account left email=None .*exclude_unset=True",
+    ),
+    (
+        "is_admin kept in the model 'to force it False'",
+        merge(SafeDefaults, exclude_none=True),
+        r"update \{'name': 'Root Admin'\} of Root's account left is_admin=False instead of True",
+    ),
+    (
+        "every field required",
+        merge(Required),
+        r"update \{'name': 'Ada L\.'\} raised ValidationError \(email: Field required\)\. .*optional",
+    ),
+    (
+        "False values dropped",
+        truthy_only,
+        r"update \{'newsletter': False\} of Root's account left newsletter=True instead of False: apply the value",
+    ),
+    (
+        "allow-list without validation",
+        lambda a, b: {**a, **{k: v for k, v in b.items() if k in ALLOWED}},
+        r"\{'name': ''\} set name to '': validate the values too",
+    ),
+    (
+        "updated in place, nothing returned",
+        in_place_returns_none,
+        r"should return the updated account \(a dict\), not NoneType",
+    ),
+]
+
+
+def checked_by_hand(account, body):
+    if set(body) - set(ALLOWED):
+        raise ValueError(f"not allowed: {sorted(set(body) - set(ALLOWED))}")
+    if "name" in body and not (isinstance(body["name"], str) and 1 <= len(body["name"]) <= 50):
+        raise ValueError("bad name")
+    if "email" in body and not re.fullmatch(r"[^@\s]+@[^@\s]+", str(body["email"])):
+        raise ValueError("bad email")
+    if "newsletter" in body and not isinstance(body["newsletter"], bool):
+        raise ValueError("bad newsletter")
+    return {**account, **body}
+
+
+def in_place(account, body):
+    account.update(IgnoringChanges.model_validate(body).model_dump(exclude_unset=True))
+    return account
+
+
+MASS_RIGHT = [
+    ("extra='forbid', exclude_unset", merge(Changes, exclude_unset=True)),
+    ("extra='ignore', exclude_unset", merge(IgnoringChanges, exclude_unset=True)),
+    ("exclude_none", merge(Changes, exclude_none=True)),
+    ("updated in place and returned", in_place),
+    ("checked by hand", checked_by_hand),
+]
+
+
+@pytest.mark.parametrize(("apply", "hint"), [c[1:] for c in MASS_WRONG], ids=[c[0] for c in MASS_WRONG])
+def test_account_update_wrong_answers_get_their_hint(apply, hint):
+    """Mutation that failed this: one hint for every changed key (the lowered deny-list got the wrong hint)."""
+    expect_failure(check_account_update(apply), hint)
+
+
+@pytest.mark.parametrize("apply", [c[1] for c in MASS_RIGHT], ids=[c[0] for c in MASS_RIGHT])
+def test_account_update_right_answers_pass(apply):
+    result = check_account_update(apply)
+    assert result.passed, result
+    assert "changed exactly what they named" in result.message
+
+
+def test_account_update_placeholders():
+    def stub(account, body): ...
+
+    assert check_account_update(...).status == "not attempted"
+    assert check_account_update(stub).status == "not attempted"
+    assert check_account_update(lambda account, body: ...).status == "not attempted"
+    expect_failure(check_account_update({"name": "Ada"}), r"Pass your function apply_changes itself")
