@@ -65,6 +65,11 @@ def _as_columns(columns: object, what: str) -> tuple[str, ...]:
     raise ValueError(f"{what} must be a column name or a non-empty list of column names, not {columns!r}")
 
 
+def _as_fds(fds: Iterable[FD | tuple]) -> list[FD]:
+    """Each of `fds` as an FD; a plain ``(lhs, rhs)`` pair is accepted too."""
+    return [fd if isinstance(fd, FD) else FD(*fd) for fd in fds]
+
+
 def _require_columns(df: pd.DataFrame, columns: Iterable[str]) -> None:
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -115,12 +120,12 @@ def find_dependencies(df: pd.DataFrame) -> list[FD]:
 
 def closure(columns: Iterable[str], fds: Iterable[FD | tuple]) -> set[str]:
     """All columns that `columns` determine through `fds` (Armstrong's rules, applied until stable)."""
-    fds = [fd if isinstance(fd, FD) else FD(*fd) for fd in fds]
+    dependencies = _as_fds(fds)
     result = set(columns)
     changed = True
     while changed:
         changed = False
-        for fd in fds:
+        for fd in dependencies:
             if set(fd.lhs) <= result and not set(fd.rhs) <= result:
                 result |= set(fd.rhs)
                 changed = True
@@ -208,8 +213,8 @@ def sqlite_bytes(engine: sa.Engine) -> dict[str, int]:
                 "WHERE name NOT IN ('sqlite_schema', 'sqlite_master') GROUP BY name"
             ).all()
         except sa.exc.OperationalError:  # no dbstat in this build of SQLite
-            pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
-            size = conn.exec_driver_sql("PRAGMA page_size").scalar()
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+            size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
             return {"database": int(pages * size)}
     return {name: int(size) for name, size in rows}
 
@@ -222,11 +227,11 @@ def bcnf_violation(columns: Sequence[str], fds: Iterable[FD | tuple]) -> FD | No
     every row repeating X repeats those values too (redundancy). None means the table is in
     Boyce-Codd normal form (which implies 3NF). Smallest X first, so the hint is short.
     """
-    fds = [fd if isinstance(fd, FD) else FD(*fd) for fd in fds]
+    dependencies = _as_fds(fds)
     table = list(dict.fromkeys(columns))
     for size in range(1, len(table)):
         for lhs in itertools.combinations(table, size):
-            determined = closure(lhs, fds) & set(table)
+            determined = closure(lhs, dependencies) & set(table)
             if determined != set(table) and determined - set(lhs):
                 return FD(lhs, [c for c in table if c in determined and c not in lhs])
     return None
@@ -240,13 +245,13 @@ def lossless_by_chase(columns: Sequence[str], tables: Mapping[str, Sequence[str]
     agree on Y (an ``a`` wins). The decomposition is lossless exactly when some row ends all ``a``:
     whatever the data, a joined row is forced to be a row of the original.
     """
-    fds = [fd if isinstance(fd, FD) else FD(*fd) for fd in fds]
+    dependencies = _as_fds(fds)
     universe = list(dict.fromkeys(columns))
     rows = [{c: "a" if c in set(table) else f"b{i}" for c in universe} for i, table in enumerate(tables.values())]
     changed = True
     while changed:
         changed = False
-        for fd in fds:
+        for fd in dependencies:
             groups: dict[tuple, list[dict[str, str]]] = {}
             for row in rows:
                 groups.setdefault(tuple(row[c] for c in fd.lhs), []).append(row)
@@ -270,16 +275,16 @@ def lost_dependencies(tables: Mapping[str, Sequence[str]], fds: Iterable[FD | tu
     dependencies inside the tables imply it (the standard test: grow X through each table's
     columns, using `fds`, until stable). A lost one can be broken by rows that each table accepts.
     """
-    fds = [fd if isinstance(fd, FD) else FD(*fd) for fd in fds]
+    dependencies = _as_fds(fds)
     parts = [set(columns) for columns in tables.values()]
     lost = []
-    for fd in fds:
+    for fd in dependencies:
         reached = set(fd.lhs)
         changed = True
         while changed:
             changed = False
             for part in parts:
-                gained = (closure(reached & part, fds) & part) - reached
+                gained = (closure(reached & part, dependencies) & part) - reached
                 if gained:
                     reached |= gained
                     changed = True
