@@ -8,17 +8,22 @@ from __future__ import annotations
 
 from labsupport.lessons.l07_indexing.checkers import (
     COVERING_QUERY,
+    MONTH_INDEXES,
+    MONTH_QUERY,
     PRACTICE_INDEXES,
     PREDICT_QUERIES,
     RANGE_QUERY,
     check_covering_index,
     check_index_predictions,
+    check_month_query,
     check_search_index,
 )
 from labsupport.lessons.l07_indexing.plans import Plan, btree_shape, explain
 
 __all__ = [
     "COVERING_QUERY",
+    "MONTH_INDEXES",
+    "MONTH_QUERY",
     "PRACTICE_INDEXES",
     "PREDICT_QUERIES",
     "Plan",
@@ -26,6 +31,7 @@ __all__ = [
     "btree_shape",
     "check_covering_index",
     "check_index_predictions",
+    "check_month_query",
     "check_search_index",
     "explain",
 ]

@@ -1,15 +1,18 @@
-"""Checkers for the exercises of 07-indexing: choose an index, predict which queries use one.
+"""Checkers for the exercises of 07-indexing: choose an index, predict which queries use one, fix
+a query that hides its column from an index.
 
 Every check runs the student's SQL on a fresh, private SQLite database (a small generated
 bookshop) and reads the real query plan with `labsupport.lessons.l07_indexing.plans`, so an answer is judged by
-what the planner does, not by matching text. The practice database is always SQLite, even when
-the notebook itself runs on PostgreSQL: the hints speak SQLite's plan vocabulary.
+what the planner does, not by matching text. The plan is asked for several parameter values, and
+the index's own DDL is read, so an index that fits only the values the check happens to ask with
+(a partial index, ``WHERE customer_id = 42``) fails. The practice database is always SQLite, even
+when the notebook itself runs on PostgreSQL: the hints speak SQLite's plan vocabulary.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
@@ -18,6 +21,8 @@ from labsupport.datagen import bookshop_rows, insert_bookshop
 from labsupport.lessons.l07_indexing.plans import Plan, PlanStep, explain
 
 __all__ = [
+    "MONTH_INDEXES",
+    "MONTH_QUERY",
     "RANGE_QUERY",
     "COVERING_QUERY",
     "QUERY_PARAMS",
@@ -27,11 +32,18 @@ __all__ = [
     "check_search_index",
     "check_covering_index",
     "check_index_predictions",
+    "check_month_query",
 ]
 
 RANGE_QUERY = "SELECT id, status FROM orders WHERE customer_id = :customer AND ordered_on >= :since"
 COVERING_QUERY = "SELECT ordered_on, status FROM orders WHERE customer_id = :customer"
 QUERY_PARAMS = {"customer": 42, "since": "2024-07-01"}
+# The plans are asked with each of these: an index must serve every customer and date, not one.
+CHECKED_PARAMS = (
+    QUERY_PARAMS,
+    {"customer": 7, "since": "2023-02-01"},
+    {"customer": 99, "since": "2024-12-15"},
+)
 
 # Exercise 3 runs on a database with these indexes (the customers' UNIQUE email brings its own).
 PRACTICE_INDEXES = ("CREATE INDEX ix_orders_customer_date ON orders (customer_id, ordered_on)",)
@@ -59,6 +71,12 @@ _REASONS = {
     "g": "with OR, rows that match only status = 'paid' are wanted too, and no index can find "
     "them, so SQLite reads the whole table.",
 }
+# Exercise 4: a colleague's report of one month's orders, with an index it cannot use.
+MONTH_INDEXES = ("CREATE INDEX ix_orders_date ON orders (ordered_on)",)
+MONTH_QUERY = "SELECT id, customer_id, status FROM orders WHERE strftime('%Y-%m', ordered_on) = :month"
+# Months whose first and last days both have orders (a test checks it), a February, and a month
+# without any order: an off-by-one at either end of the range shows.
+CHECKED_MONTHS = ("2024-03", "2024-12", "2023-04", "2024-02", "2025-01")
 PRACTICE_ORDERS = 1_000  # small: a check must run in milliseconds; the planner's choice is the same
 
 _CREATE_INDEX = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s", re.IGNORECASE)
@@ -79,8 +97,19 @@ def practice_database(indexes: tuple[str, ...] = ()) -> sa.Engine:
     return engine
 
 
-def _apply_index(statement: object) -> tuple[sa.Engine, str, str, list[str]]:
-    """Create the student's index on a practice database: (engine, name, table, columns)."""
+@dataclass(frozen=True)
+class _Index:
+    """What the student's statement created, read back from the database (not from the text)."""
+
+    name: str
+    table: str
+    columns: list[str]
+    unique: bool
+    where: str | None  # the WHERE clause of a partial index
+
+
+def _apply_index(statement: object) -> tuple[sa.Engine, _Index]:
+    """Create the student's index on a practice database: the engine and what the index is."""
     expect_type(statement, str, "a CREATE INDEX statement as a string")
     if not _CREATE_INDEX.match(statement):  # type: ignore[arg-type]
         raise Hint(
@@ -98,15 +127,41 @@ def _apply_index(statement: object) -> tuple[sa.Engine, str, str, list[str]]:
         if not created:
             raise Hint("Your statement created no index (is the name already taken?).")
         name = created[0]
-        table = conn.exec_driver_sql(
-            "SELECT tbl_name FROM sqlite_schema WHERE type = 'index' AND name = ?", (name,)
-        ).scalar_one()
+        table, ddl = conn.exec_driver_sql(
+            "SELECT tbl_name, sql FROM sqlite_schema WHERE type = 'index' AND name = ?", (name,)
+        ).one()
+        quoted = name.replace("'", "''")
         # index_info names each column; an expression (lower(email)) has no name.
         columns = [
-            row[2] or "<expression>"
-            for row in conn.exec_driver_sql(f"PRAGMA index_info('{name.replace(chr(39), chr(39) * 2)}')").fetchall()
+            row[2] or "<expression>" for row in conn.exec_driver_sql(f"PRAGMA index_info('{quoted}')").fetchall()
         ]
-    return engine, name, table, columns
+        # index_list: (seq, name, unique, origin, partial) for each index of the table.
+        flags = {
+            row[1]: row for row in conn.exec_driver_sql(f"PRAGMA index_list('{table.replace(chr(39), chr(39) * 2)}')")
+        }
+    unique, partial = bool(flags[name][2]), bool(flags[name][4])
+    where = _WHERE.search(ddl or "") if partial else None
+    index = _Index(name, table, columns, unique, where.group(1).strip() if where else ("..." if partial else None))
+    return engine, index
+
+
+_WHERE = re.compile(r"\)\s*WHERE\s+(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def _check_ddl(index: _Index) -> None:
+    """Hints for an index that the plan alone would not reveal: partial or UNIQUE."""
+    if index.where is not None:
+        raise Hint(
+            f"Your index is partial (WHERE {index.where}): it holds only the rows that match, so SQLite can "
+            "use it only for a query that repeats that condition. The query runs for every customer and "
+            "every date (here, e.g., " + ", ".join(f"customer {p['customer']}" for p in CHECKED_PARAMS) + "): "
+            "index all the rows, without WHERE."
+        )
+    if index.unique:
+        raise Hint(
+            f"A UNIQUE index adds a rule to the data: no two orders with the same ({', '.join(index.columns)}). "
+            "That is a constraint, not a speed-up; an index for speed is a plain CREATE INDEX."
+        )
 
 
 def _index_names(conn: sa.Connection) -> set[str]:
@@ -122,6 +177,11 @@ def _not_searched_hint(plan: Plan, table: str, columns: list[str]) -> Hint:
     listed = ", ".join(columns)
     if table != "orders":
         return Hint(f"Your index is on the {table} table, but the query reads orders.")
+    if columns and columns[0] == "<expression>":
+        return Hint(
+            f"The plan is still `{plan.lines()[-1].lstrip('`|- ')}`: your index starts with an expression, "
+            "and the query compares the columns themselves. Index the columns, not a computation on them."
+        )
     return Hint(
         f"The plan is still `{plan.lines()[-1].lstrip('`|- ')}`: your index on ({listed}) does "
         f"not help. SQLite can search an index only when the WHERE clause constrains its first "
@@ -129,51 +189,70 @@ def _not_searched_hint(plan: Plan, table: str, columns: list[str]) -> Hint:
     )
 
 
+def _plans(engine: sa.Engine, query: str) -> list[Plan]:
+    return [explain(engine, query, params) for params in CHECKED_PARAMS]
+
+
 @checker("Exercise 1: an index for both conditions", expects="a CREATE INDEX statement")
 def check_search_index(statement: str) -> str:
-    engine, name, table, columns = _apply_index(statement)
-    plan = explain(engine, RANGE_QUERY, QUERY_PARAMS)
-    step = _step_using(plan, name)
-    if step is None or not plan.uses_index(name):
-        raise _not_searched_hint(plan, table, columns)
-    condition = step.condition or ""
-    if "customer_id=" in condition and "ordered_on>" in condition:
-        return (
-            f"Right: {step.detail}. Both conditions are searched in the index: "
-            "the equality column first, then the range."
-        )
-    if columns[0] == "ordered_on":
+    engine, index = _apply_index(statement)
+    _check_ddl(index)
+    name, columns = index.name, index.columns
+    for plan in _plans(engine, RANGE_QUERY):
+        step = _step_using(plan, name)
+        if step is None or not plan.uses_index(name):
+            raise _not_searched_hint(plan, index.table, columns)
+        condition = step.condition or ""
+        if "customer_id=" in condition and "ordered_on>" in condition:
+            continue
+        if columns[0] == "ordered_on":
+            raise Hint(
+                f"The plan is `{step.detail}`: with ordered_on first, SQLite walks every order since "
+                "that date and checks customer_id on each one. Put the equality column "
+                "(customer_id) first and the range column (ordered_on) second."
+            )
+        if "<expression>" in columns[:2]:
+            raise Hint(
+                f"The plan is `{step.detail}`: only customer_id is searched. Your index holds an expression "
+                "where the query compares ordered_on itself: index the column ordered_on, right after customer_id."
+            )
         raise Hint(
-            f"The plan is `{step.detail}`: with ordered_on first, SQLite walks every order since "
-            "that date and checks customer_id on each one. Put the equality column "
-            "(customer_id) first and the range column (ordered_on) second."
+            f"The plan is `{step.detail}`: only customer_id is searched in the index. Put ordered_on "
+            "right after customer_id, so that the date range is searched in the index too."
         )
-    raise Hint(
-        f"The plan is `{step.detail}`: only customer_id is searched in the index. Put ordered_on "
-        "right after customer_id, so that the date range is searched in the index too."
+    return (
+        f"Right: {step.detail}, for every customer and date tried. Both conditions are searched in the index: "
+        "the equality column first, then the range, because within one customer the entries are sorted by date."
     )
 
 
 @checker("Exercise 2: a covering index", expects="a CREATE INDEX statement")
 def check_covering_index(statement: str) -> str:
-    engine, name, table, columns = _apply_index(statement)
-    plan = explain(engine, COVERING_QUERY, QUERY_PARAMS)
-    step = _step_using(plan, name)
-    if step is not None and plan.uses_index(name) and step.covering:
-        return f"Right: {step.detail}. SQLite answers from the index alone and never reads the table."
-    if step is not None and plan.uses_index(name):
-        missing = [c for c in ("ordered_on", "status") if c not in columns]
-        raise Hint(
-            f"The plan is `{step.detail}`: the index finds the rows, but SQLite still reads each "
-            f"one from the table to get {' and '.join(missing)}. Add the column(s) the SELECT "
-            "needs to the index, after customer_id."
-        )
-    if step is not None and step.covering:
-        raise Hint(
-            f"The plan is `{step.detail}`: your index holds every column the query needs, but "
-            "SQLite reads all of it. Put customer_id first so that it can search the index."
-        )
-    raise _not_searched_hint(plan, table, columns)
+    engine, index = _apply_index(statement)
+    _check_ddl(index)
+    name, columns = index.name, index.columns
+    for plan in _plans(engine, COVERING_QUERY):
+        step = _step_using(plan, name)
+        if step is not None and plan.uses_index(name) and step.covering:
+            continue
+        if step is not None and plan.uses_index(name):
+            missing = [c for c in ("ordered_on", "status") if c not in columns]
+            needed = " and ".join(missing) or "a column your index holds only inside an expression"
+            raise Hint(
+                f"The plan is `{step.detail}`: the index finds the rows, but SQLite still reads each "
+                f"one from the table to get {needed}. "
+                "Add the column(s) the SELECT needs to the index, after customer_id."
+            )
+        if step is not None and step.covering:
+            raise Hint(
+                f"The plan is `{step.detail}`: your index holds every column the query needs, but "
+                "SQLite reads all of it. Put customer_id first so that it can search the index."
+            )
+        raise _not_searched_hint(plan, index.table, columns)
+    return (
+        f"Right: {step.detail}. SQLite answers from the index alone and never reads the table: every column the "
+        "query needs is in the index entry."
+    )
 
 
 @checker("Exercise 3: which queries can use an index?", expects="a dict {letter: True or False}")
@@ -197,3 +276,60 @@ def check_index_predictions(answer: dict[str, bool]) -> str:
     if wrong:
         raise Hint(f"{len(wrong)} of {len(PREDICT_QUERIES)} wrong.\n" + "\n".join(wrong))
     return f"All {len(PREDICT_QUERIES)} right: an index is searched from its first column, on the column itself."
+
+
+def _month_rows(conn: sa.Connection, sql: str, month: str) -> set[tuple]:
+    try:
+        result = conn.execute(sa.text(sql), {"month": month})
+    except sa.exc.StatementError as error:
+        raise Hint(f"SQLite could not run your query for month {month!r}: {error.orig}") from None
+    if not result.returns_rows:
+        raise Hint("Your statement returns no rows: write a SELECT.")
+    return {tuple(row) for row in result}
+
+
+def _days(conn: sa.Connection, ids: set[int]) -> list[str]:
+    rows = conn.execute(
+        sa.text("SELECT DISTINCT ordered_on FROM orders WHERE id IN (SELECT value FROM json_each(:ids))"),
+        {"ids": f"[{','.join(map(str, sorted(ids)))}]"},
+    )
+    return sorted(row[0] for row in rows)
+
+
+@checker("Exercise 4: a month's orders, searched", expects="a SELECT query as a string, with :month")
+def check_month_query(sql: str) -> str:
+    expect_type(sql, str, "a SELECT query as a string, with the parameter :month")
+    if ":month" not in sql:  # type: ignore[operator]
+        raise Hint("Keep the parameter :month in your query (e.g. '2024-03'): the check runs it for several months.")
+    engine = practice_database(MONTH_INDEXES)
+    with engine.connect() as conn:
+        for month in CHECKED_MONTHS:
+            expected, got = _month_rows(conn, MONTH_QUERY, month), _month_rows(conn, sql, month)
+            if got and {len(row) for row in got} != {3}:
+                raise Hint("Select the same columns as the original query: id, customer_id, status.")
+            if got == expected:
+                continue
+            missing, extra = {r[0] for r in expected - got}, {r[0] for r in got - expected}
+            if missing:
+                days = ", ".join(_days(conn, missing)[:3])
+                raise Hint(
+                    f"For {month} your query misses {len(missing)} order(s), placed on {days}: "
+                    "check both ends of your range (the first day counts, and so does the last)."
+                )
+            raise Hint(
+                f"For {month} your query also returns {len(extra)} order(s) of other months, placed on "
+                f"{', '.join(_days(conn, extra)[:3])}: the range must stop before the next month starts."
+            )
+    plan = explain(engine, sql, {"month": CHECKED_MONTHS[0]})
+    step = _step_using(plan, "ix_orders_date")
+    if step is None or not plan.uses_index("ix_orders_date") or plan.is_full_scan:
+        raise Hint(
+            f"Same rows, but the plan is still `{plan.lines()[-1].lstrip('`|- ')}`. The index holds ordered_on "
+            "itself, sorted; a function of it (strftime, substr, date) or a LIKE pattern has to be computed for "
+            "every row. Compare the column itself with a range: from the month's first day, up to (not "
+            "including) the next month's first day."
+        )
+    return (
+        f"Right: {step.detail}. The index is sorted by ordered_on, so one month is one stretch of it, found by "
+        "a search; strftime(..., ordered_on) had to be computed for every row of the table."
+    )
