@@ -18,11 +18,11 @@ import sqlite3
 import string
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 
 from labsupport.databases import sql_engine
 
@@ -59,16 +59,21 @@ def _random_bcrypt_like_hash() -> str:
 class _RecordingCursor(sqlite3.Cursor):
     """Notes every SQL text it runs in ``connection.statements`` (the bound values are not part of it)."""
 
-    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
-        self.connection.statements.append(sql)
+    def _note(self, sql: str) -> None:
+        connection = self.connection
+        assert isinstance(connection, _RecordingConnection), "only a _RecordingConnection makes these cursors"
+        connection.statements.append(sql)
+
+    def execute(self, sql: str, *args: Any) -> Self:
+        self._note(sql)
         return super().execute(sql, *args)
 
-    def executemany(self, sql: str, *args: Any) -> sqlite3.Cursor:
-        self.connection.statements.append(sql)
+    def executemany(self, sql: str, *args: Any) -> Self:
+        self._note(sql)
         return super().executemany(sql, *args)
 
-    def executescript(self, sql: str) -> sqlite3.Cursor:  # type: ignore[override]
-        self.connection.statements.append(sql)
+    def executescript(self, sql: str) -> sqlite3.Cursor:
+        self._note(sql)
         return super().executescript(sql)
 
 
@@ -80,13 +85,13 @@ class _RecordingConnection(sqlite3.Connection):
     def cursor(self, factory: Any = _RecordingCursor) -> sqlite3.Cursor:  # type: ignore[override]
         return super().cursor(factory)
 
-    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
         return self.cursor().execute(sql, *args)
 
-    def executemany(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+    def executemany(self, sql: str, *args: Any) -> sqlite3.Cursor:
         return self.cursor().executemany(sql, *args)
 
-    def executescript(self, sql: str) -> sqlite3.Cursor:  # type: ignore[override]
+    def executescript(self, sql: str) -> sqlite3.Cursor:
         return self.cursor().executescript(sql)
 
 
@@ -146,7 +151,7 @@ def make_vulnerable_search_app(engine: sa.Engine) -> FastAPI:
             with engine.connect() as conn:
                 return [dict(row._mapping) for row in conn.execute(sa.text(sql))]
         except sa.exc.DBAPIError as exc:
-            return JSONResponse({"detail": f"database error: {exc.orig}"}, status_code=500)
+            raise HTTPException(500, f"database error: {exc.orig}") from exc
 
     return app
 
