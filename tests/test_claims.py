@@ -121,3 +121,98 @@ def test_shown_once_in_a_notebook(monkeypatch):
     result._ipython_display_()
     result._ipython_display_()  # the same claim as the cell's value: not shown twice
     assert len(published) == 1 and published[0]["text/plain"].startswith("✔ claim holds — x")
+
+
+# Tests added after a mutmut run over labsupport (issue #15): each kills a mutant that survived.
+
+
+def test_an_at_most_claim_is_measured_again_too(lenient):
+    """A claim with only an upper bound re-measures a miss like an at_least one.
+
+    Mutation that survived mutmut: the retry loop's `_within(values[-1], at_least, at_most)` ->
+    `_within(values[-1], at_least, None)`, so an at_most claim never re-measured after one busy moment.
+    """
+    measure = measurements(9.0, 2.0)
+    result = claim("the cache answers in under 5 ms", measure, at_most=5, retries=3, unit=" ms")
+    assert measure.calls == 2
+    assert result.holds and result.values == (9.0, 2.0)
+
+
+@pytest.mark.parametrize("retries", [2.5, True, "3"])
+def test_retries_must_be_a_whole_number(retries):
+    """Mutation that survived mutmut: `isinstance(retries, bool) or not isinstance(retries, int) or ...`
+    -> `... and not isinstance(retries, int) or ...`, which let 2.5 and True through (and "3" fail with a
+    TypeError about `<` instead of this message)."""
+    with pytest.raises(ValueError, match=r"retries must be a whole number >= 0, not "):
+        claim("x", lambda: 3.0, at_least=1, retries=retries)
+
+
+@pytest.mark.parametrize("values", [("fast",), (1.0, "fast")])
+def test_a_measurement_that_is_not_a_number_names_the_claim(values):
+    """The student learns which claim's measure() returned the wrong thing, first call or re-measure.
+
+    Mutations that survived mutmut: `_as_number(..., statement)` -> `_as_number(..., None)`, for the
+    first measurement and for a re-measurement ("claim None must return a number").
+    """
+    with pytest.raises(TypeError, match=r"^the measurement of claim 'index speedup' must return a number, not 'fast'$"):
+        claim("index speedup", measurements(*values), at_least=2)
+
+
+def test_the_unit_is_shown_with_the_value_and_the_bound():
+    """Mutation that survived mutmut: `Claim(statement, tuple(values), at_least, at_most, unit)` without
+    `unit`, so `claim(..., unit=" ms")` still printed "×"."""
+    result = claim("x", lambda: 3.0, at_most=5, unit=" ms")
+    assert repr(result) == "✔ claim holds — x\nmeasured 3.00 ms, claimed ≤ 5.00 ms"
+
+
+@pytest.mark.parametrize(
+    ("bound", "text"),
+    [(9.999, "≥ 10.00×"), (10, "≥ 10.0×"), (99.94, "≥ 99.9×"), (100, "≥ 100×"), (12345, "≥ 12,345×")],
+)
+def test_numbers_get_fewer_decimals_from_10_and_from_100(bound, text):
+    """Claims at exactly 10× and 100× are common; their text is what nbval compares.
+
+    Mutations that survived mutmut: in `_number`, `>= 100` -> `> 100` or `>= 101`, `>= 10` -> `> 10` or `>= 11`.
+    """
+    assert Claim("x", (1.0,), bound, None).bound == text
+
+
+def test_an_infinite_ratio_is_shown_as_inf(lenient):
+    """A variant too fast to time gives an infinite ratio: shown as such, never as "None".
+
+    Mutation that survived mutmut: `_number` returning `str(None)` for inf and nan.
+    """
+    result = claim("x", lambda: float("inf"), at_most=5, retries=0)
+    assert not result.holds
+    assert repr(result).startswith("⚠ not reproduced on this machine — x\nmeasured inf×, claimed ≤ 5.00×")
+
+
+def test_the_notebook_gets_the_html_box_too(monkeypatch):
+    """Mutation that survived mutmut: the "text/html" key of the published data misspelt, so a notebook
+    showed the plain text instead of the coloured box."""
+    published = []
+    monkeypatch.setattr("IPython.display.publish_display_data", lambda data: published.append(data))
+    Claim("index speedup", (60.0,), 50, None)._ipython_display_()
+    (data,) = published
+    assert set(data) == {"text/plain", "text/html"}
+    assert "claim holds — index speedup" in data["text/html"] and "#2e7d32" in data["text/html"]
+
+
+def test_claim_shows_its_box_in_a_kernel_and_nothing_elsewhere(monkeypatch):
+    """Every claim of a cell is displayed at once in a kernel; outside one nothing is displayed.
+
+    Mutations that survived mutmut: `_display(result)` -> `_display(None)`; `display(result)` ->
+    `display(None)`; `if get_ipython() is not None` -> `if get_ipython() is None`.
+    """
+    import IPython
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    claim("x", lambda: 3.0, at_least=2)
+    assert shown == []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # as inside a running kernel
+    first = claim("x", lambda: 3.0, at_least=2)
+    second = claim("y", lambda: 4.0, at_least=2)
+    assert len(shown) == 2 and shown[0] is first and shown[1] is second
