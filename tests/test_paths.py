@@ -35,8 +35,8 @@ def test_an_unknown_dataset_names_the_ones_there_are():
 
 
 def test_the_datasets_are_listed_in_sorted_order_whatever_order_the_folder_gives(tmp_path, monkeypatch):
-    """Mutation that survived mutmut (paths.py had no test): `sorted(...)` -> `list(...)` (the package folder happens to list
-    its files in order here; another file system need not)."""
+    """Mutation that survived mutmut (no test ran paths.py): `sorted(...)` -> `list(...)`; the package
+    folder happens to list its files in order here, another file system need not."""
 
     class FolderListingBackwards:
         def __init__(self, path):
