@@ -7,15 +7,20 @@ independent of the bookshop.
 
 from __future__ import annotations
 
+import inspect
 import re
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 import httpx
+from fastapi import FastAPI, HTTPException, Response
+from pydantic import BaseModel
 
 from labsupport.checks import Hint, NotAttempted, checker, expect_type
+from labsupport.crashes import describe_exception
 from labsupport.lessons.l02_rest_api.conformance import Expectation, Rule, app_routes, run_conformance
-from labsupport.servers import ServerError
+from labsupport.servers import ServerError, serve
 
 __all__ = [
     "OPERATIONS",
@@ -25,6 +30,9 @@ __all__ = [
     "check_urls",
     "check_status_codes",
     "check_users_api",
+    "CREATE_BUGS",
+    "reference_users_api",
+    "check_create_user_test",
 ]
 
 # --- Exercise 1: URLs for operations ------------------------------------------------------
@@ -42,14 +50,22 @@ _URLS: dict[str, list[tuple[str, str]]] = {
     "list_users": [("GET", "/api/users")],
     "create_user": [("POST", "/api/users")],
     "read_user": [("GET", "/api/users/7")],
-    "update_email": [("PATCH", "/api/users/7")],
+    # PUT on a sub-resource that is only the email replaces just the email: a defensible design
+    "update_email": [("PATCH", "/api/users/7"), ("PUT", "/api/users/7/email")],
     "delete_user": [("DELETE", "/api/users/7")],
     "user_orders": [("GET", "/api/users/7/orders"), ("GET", "/api/orders?user_id=7")],
 }
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 # A verb at the start of a path segment, followed by a capital, "_", "-" or the end: deleteUser,
 # create, get_user; but not settings or newsletter.
-_VERBS = re.compile(r"(?i:get|create|add|update|change|delete|remove|list|fetch|set|new)(?![a-z])")
+_VERBS = re.compile(
+    r"(?i:get|create|add|update|change|edit|modify|delete|remove|destroy|list|fetch|read|show|set|new|make|insert)"
+    r"(?![a-z]|(?i:user|email|order))"
+    r"|(?i:get|create|add|update|change|edit|modify|delete|remove|destroy|list|fetch|read|show|set|new|make|insert)"
+    r"(?=(?i:users?|emails?|orders?)$)"
+)
+_PLACEHOLDER = re.compile(r"[{<]\w*[}>]|:\w+")  # /api/users/{id}, /api/users/<id>, /api/users/:id
+_VERSION = re.compile(r"^/api/v\d+/")  # /api/v1/users is /api/users, versioned (section 5)
 
 
 @checker("Exercise 1: URLs for operations", expects="a dict {operation: (method, path)}")
@@ -71,6 +87,12 @@ def check_urls(answer: dict[str, tuple[str, str]]) -> str:
             raise Hint(f"{key}: {method!r} is not an HTTP method; use one of GET, POST, PUT, PATCH, DELETE.")
         if not path.startswith("/api/"):
             raise Hint(f"{key}: start every path with /api/, like the bookshop's (you wrote {path!r}).")
+        if _PLACEHOLDER.search(path):
+            raise Hint(
+                f"{key} ({given}): write the URL of the example itself, with the id 7 in it, not a route "
+                "pattern such as /api/users/{id}."
+            )
+        path = _VERSION.sub("/api/", path)
         words = [word for word in re.split(r"[/?=&]", path) if word]
         if any(_VERBS.match(word) for word in words):
             raise Hint(
@@ -92,10 +114,15 @@ def check_urls(answer: dict[str, tuple[str, str]]) -> str:
             continue
         paths = {p for _, p in accepted}
         if path.rstrip("/") in paths:
-            if key == "update_email" and method == "PUT":
+            if key == "update_email" and method == "PUT" and path.rstrip("/") == "/api/users/7":
                 raise Hint(
-                    "update_email: PUT replaces the whole user (every field must be sent); "
-                    "which method changes only some fields?"
+                    "update_email: PUT replaces the whole user (every field must be sent, and a field "
+                    "left out is erased); which method changes only some fields?"
+                )
+            if key == "update_email" and method == "PATCH":
+                raise Hint(
+                    "update_email: PATCH changes part of a resource; /api/users/7/email *is* the email, "
+                    "so replace it whole with PUT, or PATCH the user, /api/users/7."
                 )
             raise Hint(f"{key} ({description}): the path is right, but {method} is not the method that means it.")
         raise Hint(
@@ -123,8 +150,8 @@ _STATUS = {
     "listed": 200, "created": 201, "deleted": 204, "missing": 404,
     "duplicate_email": 409, "invalid_body": 422, "server_bug": 500,
 }  # fmt: skip
-# (situation, wrong answer) -> a hint aimed at that mistake
-_STATUS_HINTS = {
+# (situation, wrong answer or its class such as "4xx") -> a hint aimed at that mistake
+_STATUS_HINTS: dict[tuple[str, int | str], str] = {
     ("created", 200): "200 OK works, but creation has its own code, which tells the client that "
     "a new resource exists (and goes with a Location header).",
     ("deleted", 200): "200 promises a body. When there is nothing to send back, which 2xx code says so?",
@@ -132,13 +159,29 @@ _STATUS_HINTS = {
     "status would treat the missing user as found.",
     ("missing", 204): "204 means success with nothing to send; here the request failed: the user does not exist.",
     ("missing", 400): "The request itself is fine; what it asks for does not exist.",
+    ("missing", 422): "422 says fields of the request body are invalid; this GET has no body, and "
+    "the user it names does not exist.",
+    ("created", 204): "204 says there is nothing to send back, but a create answers with the new "
+    "user (and a Location): which 2xx code says a resource was created?",
+    ("created", 202): "202 Accepted means 'queued, not done yet'; here the user exists when the "
+    "answer leaves. Which 2xx code says created?",
+    ("deleted", 404): "The user existed and is now deleted: that is a success. 404 is for the next "
+    "DELETE, when there is nothing left to delete.",
+    ("duplicate_email", 500): "Nothing is broken on the server: the client sent an email already "
+    "in use. Which 4xx code means a conflict?",
+    ("duplicate_email", 200): "Nothing was created, so no 2xx: the request clashes with an "
+    "existing user. Which 4xx code means a conflict?",
+    ("invalid_body", 409): "Nothing clashes with existing data: the email field is the wrong type on "
+    "its own. Which code does FastAPI give for an invalid field?",
+    ("invalid_body", 500): "The server did not fail; the client sent a body with a bad field.",
     ("duplicate_email", 400): "The request on its own is valid; it clashes with data the server "
     "already has. Which 4xx code means a conflict?",
     ("duplicate_email", 422): "Each field is valid on its own (422 is for that); the clash is with "
     "another user's data. Which 4xx code means a conflict?",
     ("invalid_body", 400): "Close: many APIs use 400. FastAPI answers with the code for 'well-formed "
     "but a field is invalid', and lists each field in its detail.",
-    ("server_bug", 400): "4xx codes say the client did something wrong. Here the server failed.",
+    ("server_bug", "4xx"): "4xx codes say the client did something wrong. Here the server failed.",
+    ("missing", "5xx"): "Nothing failed on the server: it looked, and there is no such user.",
     ("server_bug", 503): "503 means 'temporarily unavailable, try later' (overload, maintenance); "
     "a bug is the generic server error.",
 }
@@ -161,7 +204,7 @@ def check_status_codes(answer: dict[str, int]) -> str:
         given = answer[key]
         if given == expected:
             continue
-        specific = _STATUS_HINTS.get((key, given))
+        specific = _STATUS_HINTS.get((key, given)) or _STATUS_HINTS.get((key, f"{given // 100}xx"))
         if specific:
             raise Hint(f"{key} ({SITUATIONS[key]}): {specific}")
         family = (
@@ -201,18 +244,23 @@ def _no_secrets(response: httpx.Response) -> str | None:
     return f"no password or password hash in the body (found {', '.join(leaked)})" if leaked else None
 
 
-def _created_with_location(response: httpx.Response) -> str | None:
-    location = response.headers.get("location")
-    if not location:
-        return "a Location header with the new user's URL, e.g. /api/users/1"
-    body = response.json()
-    if not isinstance(body, dict) or "id" not in body:
-        return "the new user as JSON, with its id"
-    if not location.rstrip("/").endswith(f"/api/users/{body['id']}"):
-        return f"Location: /api/users/{body['id']} (the URL of the user just created)"
-    if {key: body.get(key) for key in ("email", "name")} != {"email": ADA["email"], "name": ADA["name"]}:
-        return f"the new user's email and name in the body: {ADA['email']!r}, {ADA['name']!r}"
-    return None
+def _created_with_location(user: dict[str, str]) -> Callable[[httpx.Response], str | None]:
+    """A check that the response carries `user` with its id, and a Location naming that id."""
+
+    def check(response: httpx.Response) -> str | None:
+        location = response.headers.get("location")
+        if not location:
+            return "a Location header with the new user's URL, e.g. /api/users/1"
+        body = response.json()
+        if not isinstance(body, dict) or "id" not in body:
+            return "the new user as JSON, with its id"
+        if not location.rstrip("/").endswith(f"/api/users/{body['id']}"):
+            return f"Location: /api/users/{body['id']} (the URL of the user just created, whose id is {body['id']})"
+        if {key: body.get(key) for key in ("email", "name")} != _public(user):
+            return f"the new user's email and name in the body: {user['email']!r}, {user['name']!r}"
+        return None
+
+    return check
 
 
 def _public(user: dict[str, str]) -> dict[str, str]:
@@ -246,7 +294,7 @@ USERS_EXPECTATIONS = (
         "/api/users",
         json=ADA,
         expect_status=201,
-        expect=_created_with_location,
+        expect=_created_with_location(ADA),
         remember="ada",
         hint="Use @app.post('/api/users', status_code=201, response_model=UserPublic) and set "
         "response.headers['Location'] = f'/api/users/{user[\"id\"]}'.",
@@ -258,14 +306,32 @@ USERS_EXPECTATIONS = (
         expect=_public(ADA),
         hint="Add @app.get('/api/users/{user_id}') that returns store.get(user_id).",
     ),
+    # A rule checked on one response proves little: a Location that always names user 1 is right
+    # for the first user. So a second create, its own Location, and both users read back.
     Expectation(
-        "a second user with another email is created too",
+        "a second user is created, with a Location of her own",
         "POST",
         "/api/users",
         json=GRACE,
         expect_status=201,
+        expect=_created_with_location(GRACE),
+        remember="grace",
+        hint="Each new user gets her own URL: build the Location from the id of the row just created, "
+        "f'/api/users/{row[\"id\"]}', not a fixed one. Only the email has to be unique.",
+    ),
+    Expectation(
+        "read the second user at her Location",
+        "GET",
+        "{grace}",
         expect=_public(GRACE),
-        hint="Creating Grace after Ada must work as well: only the email has to be unique.",
+        hint="GET /api/users/{user_id} must return the user with that id: store.get(user_id).",
+    ),
+    Expectation(
+        "the first user is still at hers",
+        "GET",
+        "{ada}",
+        expect=_public(ADA),
+        hint="GET /api/users/{user_id} must return the user with that id, whoever was created last.",
     ),
     Expectation(
         "a missing user is 404",
@@ -356,6 +422,139 @@ def check_users_api(build_app: Callable[[], Any]) -> str:
     if not report.passed:
         raise Hint(str(report))
     return (
-        f"{report} Created with 201 and a Location, missing is 404, a clash is 409, "
+        f"{report} Created with 201 and a Location naming each new user, missing is 404, a clash is 409, "
         "deleted is 204 with no body, and no response carries the password hash."
+    )
+
+
+# --- Exercise 4: a test that catches the bugs ------------------------------------------------
+#
+# The student writes test_create_user(client). It runs against a correct users API, against
+# one API per bug below, and against the correct API once more (a test that passes only on its
+# first run, by counting its calls, fails there). Every API starts with one user already stored,
+# so that even a single create shows a Location stuck on the first user.
+
+SEEDED = {"email": "root@example.com", "name": "Root", "password": "seeded-password"}
+# bug -> what the buggy API does, as the hint says it
+CREATE_BUGS = {
+    "200 for create": "answers 200 OK instead of 201 Created",
+    "location of the first user": "sends a Location that always names the first user, /api/users/1",
+    "not stored": "answers 201 with a Location, but stores nothing: GET on that Location is 404",
+    "hash in the body": "returns the stored row, password hash included, in the created user's body",
+}
+
+
+class NewUser(BaseModel):
+    """What a client sends to create a user."""
+
+    email: str
+    name: str
+    password: str
+
+
+class PublicUser(BaseModel):
+    """What the API shows of a user: never the password hash."""
+
+    id: int
+    email: str
+    name: str
+
+
+def reference_users_api(bug: str | None = None) -> FastAPI:
+    """A small users API (create, read, list) on a fresh store holding one user; `bug` names the
+    one mistake it makes on purpose, one of `CREATE_BUGS` (None: it makes none)."""
+    if bug is not None and bug not in CREATE_BUGS:
+        raise ValueError(f"unknown bug {bug!r}: one of {sorted(CREATE_BUGS)}")
+
+    rows: dict[int, dict[str, Any]] = {}
+
+    def add(user: dict[str, str]) -> dict[str, Any]:
+        row = {"id": len(rows) + 1, "email": user["email"], "name": user["name"]}
+        row["password_hash"] = "pbkdf2_sha256$1000$" + user["password"][::-1].encode().hex()
+        if bug != "not stored" or not rows:
+            rows[row["id"]] = row
+        return row
+
+    add(SEEDED)
+    app = FastAPI(title="Users API" + (f" (bug: {bug})" if bug else ""))
+
+    @app.post("/api/users", status_code=200 if bug == "200 for create" else 201)
+    def create_user(user: NewUser, response: Response) -> dict[str, Any]:
+        if any(row["email"] == user.email for row in rows.values()):
+            raise HTTPException(409, f"email {user.email} is already taken")
+        row = add(user.model_dump())
+        response.headers["Location"] = f"/api/users/{1 if bug == 'location of the first user' else row['id']}"
+        return row if bug == "hash in the body" else PublicUser(**row).model_dump()
+
+    @app.get("/api/users/{user_id}", response_model=PublicUser)
+    def read_user(user_id: int) -> dict[str, Any]:
+        if user_id not in rows:
+            raise HTTPException(404, f"user {user_id} not found")
+        return rows[user_id]
+
+    @app.get("/api/users", response_model=list[PublicUser])
+    def list_users() -> list[dict[str, Any]]:
+        return list(rows.values())
+
+    return app
+
+
+def _run_test(test: Callable[[httpx.Client], Any], bug: str | None) -> BaseException | None:
+    """Run `test` against a fresh API with `bug`; the exception it raised, or None if it passed."""
+    server = serve(reference_users_api(bug), name="write-a-test-" + (bug or "correct").replace(" ", "-"))
+    try:
+        test(server.client)
+    except Exception as exc:  # a failing test raises; any exception counts as a failure
+        return exc
+    finally:
+        server.stop()
+    return None
+
+
+def _failure(test: Callable[..., Any], exc: BaseException) -> str:
+    """What a failed test said: its assertion line (and message) or the exception it raised."""
+    line = ""
+    code = getattr(test, "__code__", None)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if code is not None and frame.filename == code.co_filename and frame.line:
+            line = frame.line.strip()  # the last line of the test itself on the way down
+    detail = describe_exception(exc, limit=160)
+    if isinstance(exc, AssertionError) and line:
+        message = detail.removeprefix("AssertionError").removeprefix(": ")
+        return f"`{line}` failed" + (f" ({message})" if message else "")
+    return f"it raised {detail}" + (f" at `{line}`" if line else "")
+
+
+@checker("Exercise 4: a test that catches bugs", expects="a function test_create_user(client) that asserts")
+def check_create_user_test(test: Callable[[httpx.Client], Any]) -> str:
+    if not callable(test):
+        raise Hint("Pass the test function itself: check_create_user_test(test_create_user), without parentheses.")
+    try:
+        inspect.signature(test).bind(None)
+    except TypeError:
+        raise Hint("The test takes one argument, the client: def test_create_user(client): ...") from None
+    except ValueError:
+        pass
+    failed = _run_test(test, None)
+    if failed is not None:
+        raise Hint(
+            f"Your test fails on a correct users API: {_failure(test, failed)}. A test must pass when the "
+            "code is right; check what the API promises: 201, the new user (id, email, name) and a Location."
+        )
+    for bug, what in CREATE_BUGS.items():
+        if _run_test(test, bug) is None:
+            raise Hint(
+                f"Your test passes on an API that {what}. A test that cannot fail on that bug does not "
+                "protect you from it: add an assertion that catches it."
+            )
+    failed = _run_test(test, None)
+    if failed is not None:
+        raise Hint(
+            f"Your test passed on a correct API once, then failed on another correct one: {_failure(test, failed)}. "
+            "A test must give the same answer every time it runs on the same code."
+        )
+    return (
+        f"Your test passed on the correct API (twice) and failed on each of the {len(CREATE_BUGS)} buggy "
+        "ones: a wrong status, a Location that leads to someone else or nowhere, a leaked hash. A test "
+        "is only as good as the bugs it can catch, and one that cannot fail proves nothing."
     )

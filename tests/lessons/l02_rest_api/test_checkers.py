@@ -4,17 +4,21 @@ against a correct app and against apps that are each wrong in one way (each must
 from __future__ import annotations
 
 import pytest
-from fastapi import FastAPI, HTTPException, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from labsupport.lessons.l02_rest_api.checkers import (
+    CREATE_BUGS,
     OPERATIONS,
     SITUATIONS,
     USERS_EXPECTATIONS,
+    check_create_user_test,
     check_status_codes,
     check_urls,
     check_users_api,
+    reference_users_api,
 )
+from labsupport.servers import serve
 
 pytestmark = pytest.mark.usefixtures("stop_servers")
 
@@ -30,9 +34,22 @@ URLS = {
 }
 
 
-def test_urls_right():
-    assert check_urls(URLS).passed
-    assert check_urls({**URLS, "user_orders": ("get", "/api/orders?user_id=7")}).passed
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"user_orders": ("get", "/api/orders?user_id=7")},
+        {"update_email": ("PUT", "/api/users/7/email")},  # the email as a resource of its own, replaced
+        {"read_user": ("GET", "/api/users/7/")},
+        {"list_users": ("GET", "/api/v1/users"), "read_user": ("GET", "/api/v2/users/7")},  # versioned (section 5)
+        {"delete_user": ("delete", "/api/users/7")},
+    ],
+    ids=["usual", "orders-filtered", "email-subresource", "trailing-slash", "versioned", "lowercase-method"],
+)
+def test_urls_right(change):
+    result = check_urls({**URLS, **change})
+    assert result.passed, result
+    assert "the verb in the method" in result.message
 
 
 @pytest.mark.parametrize(
@@ -50,6 +67,30 @@ def test_urls_right():
         ({"list_users": ("FETCH", "/api/users")}, "not an HTTP method"),
         ({"list_users": ("GET", "/users")}, "start every path with /api/"),
         ({"list_users": "GET /api/users"}, "a pair of strings"),
+        # verbs in URLs, as students write them
+        ({"delete_user": ("DELETE", "/api/users/7/delete")}, "the method is the verb"),
+        ({"delete_user": ("POST", "/api/users/7/remove")}, "the method is the verb"),
+        ({"delete_user": ("GET", "/api/deleteuser/7")}, "the method is the verb"),
+        ({"create_user": ("POST", "/api/users/new")}, "the method is the verb"),
+        ({"create_user": ("POST", "/api/addUser")}, "the method is the verb"),
+        ({"update_email": ("POST", "/api/users/7/update-email")}, "the method is the verb"),
+        ({"update_email": ("PATCH", "/api/users/7/edit")}, "the method is the verb"),
+        ({"list_users": ("GET", "/api/listUsers")}, "the method is the verb"),
+        ({"list_users": ("GET", "/api/getusers")}, "the method is the verb"),
+        ({"user_orders": ("GET", "/api/users/7/getOrders")}, "the method is the verb"),
+        # the right path, the wrong method
+        ({"create_user": ("PUT", "/api/users")}, "the path is right, but PUT"),
+        ({"create_user": ("GET", "/api/users")}, "the path is right, but GET"),
+        ({"update_email": ("POST", "/api/users/7")}, "the path is right, but POST"),
+        ({"update_email": ("PATCH", "/api/users/7/email")}, "replace it whole with PUT, or PATCH the user"),
+        ({"user_orders": ("POST", "/api/users/7/orders")}, "the path is right, but POST"),
+        # shapes of the path
+        ({"read_user": ("GET", "/api/users/{id}")}, "not a route pattern"),
+        ({"read_user": ("GET", "/api/users/:id")}, "not a route pattern"),
+        ({"delete_user": ("DELETE", "/api/users?id=7")}, "put its id in the path"),
+        ({"list_users": ("GET", "/api/user")}, "in the plural"),
+        ({"user_orders": ("GET", "/api/orders")}, "is not it"),
+        ({"user_orders": ("GET", "/api/users/orders/7")}, "is not it"),
     ],
 )
 def test_urls_wrong_get_a_specific_hint(change, hint):
@@ -89,12 +130,29 @@ def test_status_codes_right():
         ({"duplicate_email": 400}, "Which 4xx code means a conflict"),
         ({"invalid_body": 400}, "many APIs use 400"),
         ({"server_bug": 400}, "the server failed"),
+        ({"server_bug": 404}, "4xx codes say the client did something wrong"),
+        ({"server_bug": 302}, "this situation is a server error (5xx)"),
         ({"server_bug": 502}, "a server error (5xx)"),
         ({"listed": 201}, "this situation is success (2xx)"),
         ({"listed": 700}, "not an HTTP status code"),
         ({"listed": "200"}, "should be a status code"),
         ({"listed": True}, "should be a status code"),
         ({"extra": 200}, "Unknown situation(s) ['extra']"),
+        ({"created": 204}, "which 2xx code says a resource was created"),
+        ({"created": 202}, "202 Accepted means 'queued, not done yet'"),
+        ({"deleted": 404}, "404 is for the next DELETE"),
+        ({"missing": 400}, "what it asks for does not exist"),
+        ({"missing": 422}, "this GET has no body"),
+        ({"missing": 204}, "the request failed: the user does not exist"),
+        ({"missing": 500}, "there is no such user"),
+        ({"duplicate_email": 500}, "Which 4xx code means a conflict"),
+        ({"duplicate_email": 200}, "Nothing was created, so no 2xx"),
+        ({"invalid_body": 409}, "Nothing clashes with existing data"),
+        ({"invalid_body": 500}, "a body with a bad field"),
+        ({"server_bug": 503}, "a bug is the generic server error"),
+        ({"server_bug": 422}, "the server failed"),
+        ({"listed": 99}, "not an HTTP status code"),
+        ({"listed": 200.0}, "should be a status code"),
     ],
 )
 def test_status_codes_wrong_get_a_specific_hint(change, hint):
@@ -167,23 +225,31 @@ def users_app_builder(*, wrong: str = "", add_routes: bool = True):
             return app
 
         @app.post("/api/users", status_code=200 if wrong == "200" else 201, response_model=model)
-        def create_user(user: UserIn, response: Response):
+        def create_user(user: UserIn, response: Response, request: Request):
             if wrong == "500 on duplicate":
                 row = store.add(user.email, user.name, user.password)
             else:
                 try:
                     row = store.add(user.email, user.name, user.password)
                 except EmailTaken:
-                    raise HTTPException(409, "taken") from None
-            if wrong != "no location":
+                    raise HTTPException(400 if wrong == "400 on duplicate" else 409, "taken") from None
+            if wrong == "location of the first user":
+                response.headers["Location"] = "/api/users/1"
+            elif wrong == "absolute location":  # right: a Location may be a whole URL
+                response.headers["Location"] = f"{request.base_url}api/users/{row['id']}"
+            elif wrong != "no location":
                 response.headers["Location"] = f"/api/users/{row['id']}"
             return row
 
         @app.get("/api/users/{user_id}", response_model=model | None)
         def read_user(user_id: int):
+            if wrong == "read the last user" and store.get(user_id) is not None:
+                return store.all()[-1]
+            if wrong == "read the first user" and store.get(user_id) is not None:
+                return store.all()[0]
             row = store.get(user_id)
             if row is None and wrong != "200 for missing":
-                raise HTTPException(404, "missing")
+                raise HTTPException(400 if wrong == "400 for missing" else 404, "missing")
             return row
 
         @app.delete("/api/users/{user_id}", status_code=200 if wrong == "delete 200" else 204)
@@ -192,7 +258,7 @@ def users_app_builder(*, wrong: str = "", add_routes: bool = True):
                 if store.get(user_id) is None:
                     raise HTTPException(404, "missing")
                 return None
-            if not store.delete(user_id):
+            if not store.delete(user_id) and wrong != "204 for a missing delete":
                 raise HTTPException(404, "missing")
             return {"deleted": True} if wrong == "delete 200" else None
 
@@ -201,8 +267,9 @@ def users_app_builder(*, wrong: str = "", add_routes: bool = True):
     return build
 
 
-def test_users_api_right():
-    result = check_users_api(users_app_builder())
+@pytest.mark.parametrize("wrong", ["", "absolute location"], ids=["path-location", "absolute-location"])
+def test_users_api_right(wrong):
+    result = check_users_api(users_app_builder(wrong=wrong))
     assert result.passed, result.message
     assert result.message.startswith(f"All {len(USERS_EXPECTATIONS)} expectations met.")
 
@@ -217,9 +284,22 @@ def test_users_api_right():
         ("500 on duplicate", "the same email again is 409", "catch it and raise HTTPException(409"),
         ("delete 200", "delete the user: 204, no body", "status_code=204"),
         ("delete keeps", "the deleted user is gone", "does your delete remove it"),
+        # A Location checked on one create passes: the first user *is* /api/users/1.
+        (
+            "location of the first user",
+            "a second user is created, with a Location of her own",
+            "build the Location from the id of the row just created",
+        ),
+        ("read the last user", "the first user is still at hers", "whoever was created last"),
+        ("read the first user", "read the second user at her Location", "return the user with that id"),
+        ("400 on duplicate", "the same email again is 409", "catch it and raise HTTPException(409"),
+        ("400 for missing", "a missing user is 404", "raise HTTPException(404"),
+        ("204 for a missing delete", "deleting a missing user is 404", "store.delete(user_id) returns False"),
     ],
 )
 def test_users_api_wrong_gets_the_right_hint(wrong, failing, hint):
+    """Mutation that failed this: the old suite (a Location checked on the first create only, the
+    second user's body only) passed `location of the first user`, `read the last user` and `read the first user`."""
     result = check_users_api(users_app_builder(wrong=wrong))
     assert result.status == "failed"
     first = result.message.split("\n\n")[1]  # the first failure listed
@@ -273,3 +353,167 @@ def test_users_api_factory_that_raises_is_a_plain_message():
 
 def test_users_api_placeholder_is_not_attempted():
     assert check_users_api(...).status == "not attempted"
+
+
+# --- Exercise 4: a test that catches bugs ----------------------------------------------------
+
+ADA = {"email": "ada@example.com", "name": "Ada Lovelace", "password": "analytical-engine"}
+GRACE = {"email": "grace@example.com", "name": "Grace Hopper", "password": "compiler-1952"}
+
+
+def thorough(client):
+    """The notebook's solution: status, the body's fields, and the user found at the Location."""
+    response = client.post("/api/users", json=ADA)
+    assert response.status_code == 201
+    user = response.json()
+    assert set(user) == {"id", "email", "name"}
+    assert (user["email"], user["name"]) == (ADA["email"], ADA["name"])
+    fetched = client.get(response.headers["location"])
+    assert fetched.status_code == 200 and fetched.json() == user
+
+
+def two_users(client):
+    """Another right test: two creates, each Location compared with the id, each user read back."""
+    for person in (ADA, GRACE):
+        response = client.post("/api/users", json=person)
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert "password_hash" not in body and "password" not in body
+        assert response.headers["Location"] == f"/api/users/{body['id']}"
+        assert client.get(f"/api/users/{body['id']}").json()["email"] == person["email"]
+
+
+def via_the_list(client):
+    """Right too: the Location is followed, and the list shows the new user."""
+    response = client.post("/api/users", json=ADA)
+    assert response.status_code == 201
+    assert not any("hash" in key or "password" in key for key in response.json())
+    assert client.get(response.headers["location"]).json()["email"] == ADA["email"]
+    assert ADA["email"] in [user["email"] for user in client.get("/api/users").json()]
+
+
+@pytest.mark.parametrize("test", [thorough, two_users, via_the_list])
+def test_write_a_test_right(test):
+    result = check_create_user_test(test)
+    assert result.passed, result
+    assert f"failed on each of the {len(CREATE_BUGS)} buggy ones" in result.message
+
+
+def asserts_nothing(client):
+    client.post("/api/users", json=ADA)
+
+
+def status_only(client):
+    assert client.post("/api/users", json=ADA).status_code == 201
+
+
+def status_and_location_present(client):
+    response = client.post("/api/users", json=ADA)
+    assert response.status_code == 201
+    assert "location" in response.headers
+
+
+def location_string_only(client):  # the Location names the id, but nobody looks there
+    response = client.post("/api/users", json=ADA)
+    assert response.status_code == 201
+    assert response.headers["location"] == f"/api/users/{response.json()['id']}"
+    assert "password_hash" not in response.json()
+
+
+def follows_without_hash_check(client):
+    response = client.post("/api/users", json=ADA)
+    assert response.status_code == 201
+    assert client.get(response.headers["location"]).json()["email"] == ADA["email"]
+
+
+def status_200(client):  # believes the bug
+    assert client.post("/api/users", json=ADA).status_code == 200
+
+
+def expects_id_1(client):  # every store starts with a user: the new one is not number 1
+    response = client.post("/api/users", json=ADA)
+    assert response.status_code == 201 and response.json()["id"] == 1
+
+
+def first_run_only(client, runs=[]):  # noqa: B006 - the shared default is the point: a stateful "test"
+    runs.append(client)
+    assert len(runs) == 1
+
+
+def two_arguments(client, server):
+    assert client.post("/api/users", json=ADA).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("test", "hint"),
+    [
+        (asserts_nothing, "passes on an API that answers 200 OK instead of 201 Created"),
+        (lambda client: client.get("/api/users"), "passes on an API that answers 200 OK instead of 201 Created"),
+        (status_only, "passes on an API that sends a Location that always names the first user"),
+        (status_and_location_present, "always names the first user"),
+        (location_string_only, "stores nothing: GET on that Location is 404"),
+        (follows_without_hash_check, "password hash included, in the created user's body"),
+        (status_200, "fails on a correct users API: `assert client.post"),
+        (expects_id_1, "fails on a correct users API: `assert response.status_code == 201 and response.json()"),
+        (first_run_only, "passed on a correct API once, then failed on another correct one: `assert len(runs) == 1`"),
+        (two_arguments, "The test takes one argument, the client"),
+        ("thorough", "Pass the test function itself"),
+    ],
+    ids=[
+        "asserts-nothing",
+        "lambda",
+        "status-only",
+        "location-present",
+        "location-string",
+        "no-hash-check",
+        "believes-200",
+        "expects-id-1",
+        "stateful",
+        "two-arguments",
+        "a-string",
+    ],
+)
+def test_write_a_test_wrong(test, hint):
+    """Mutation that failed this: dropping "not stored" from CREATE_BUGS let `location-string` pass."""
+    result = check_create_user_test(test)
+    assert result.status == "failed", result
+    assert hint in result.message, result.message
+    assert "Traceback" not in result.message
+
+
+def test_write_a_test_a_test_that_counts_its_runs_is_caught_on_the_second_correct_run():
+    calls = []
+
+    def passes_first_then_fails(client):
+        calls.append(1)
+        response = client.post("/api/users", json=ADA)
+        assert response.status_code == 201 and len(calls) in (1, 2)  # buggy APIs fail it anyway
+        assert client.get(response.headers["location"]).json()["email"] == ADA["email"]
+        assert "password_hash" not in response.json()
+
+    message = check_create_user_test(passes_first_then_fails).message
+    assert "passed on a correct API once, then failed on another correct one" in message
+
+
+def test_write_a_test_not_attempted():
+    def test_create_user(client): ...
+
+    assert check_create_user_test(...).status == "not attempted"
+    assert check_create_user_test(test_create_user).status == "not attempted"
+
+
+@pytest.mark.parametrize("bug", [None, *CREATE_BUGS])
+def test_reference_users_api_has_exactly_its_bug(bug):
+    server = serve(reference_users_api(bug), name="reference-users")
+    response = server.client.post("/api/users", json=ADA)
+    body = response.json()
+    assert (response.status_code == 201) == (bug != "200 for create")
+    assert ("password_hash" in body) == (bug == "hash in the body")
+    location = response.headers["location"]
+    assert (location == f"/api/users/{body['id']}") == (bug != "location of the first user")
+    found = server.client.get(location)
+    assert (found.status_code == 200 and found.json()["email"] == ADA["email"]) == (
+        bug is None or bug in ("200 for create", "hash in the body")
+    )
+    with pytest.raises(ValueError, match="unknown bug"):
+        reference_users_api("typo")
