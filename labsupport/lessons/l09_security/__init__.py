@@ -14,7 +14,7 @@ from labsupport.lessons.l09_security.checkers import (
     check_search_app,
     check_stolen_hash,
 )
-from labsupport.lessons.l09_security.labapps import exercise_engine, make_settings_app, make_vulnerable_search_app
+from labsupport.lessons.l09_security.labapps import exercise_engine, make_vulnerable_search_app
 
 __all__ = [
     "check_account_update",
@@ -23,6 +23,5 @@ __all__ = [
     "check_search_app",
     "check_stolen_hash",
     "exercise_engine",
-    "make_settings_app",
     "make_vulnerable_search_app",
 ]

@@ -132,10 +132,14 @@ def check_stolen_hash(steal_admin_hash: Callable[[httpx.Client], str]) -> str:
     stolen = stolen.strip()
     admin_hash = hashes[_ADMIN_EMAIL]
     if stolen == admin_hash:
+        how = (
+            "UNION appended rows of the users table, with as many columns as the search selects"
+            if len(answers) <= 5
+            else "each request asked the database one yes/no question about the hash (a blind injection)"
+        )
         return (
-            f"You read the admin's hash ({admin_hash[:10]}…) through a product search, in {len(answers)} "
-            "request(s): your quote ended the string literal, and UNION appended rows of the users table "
-            "with as many columns as the search selects. The hashes are new for every check, so it was no guess."
+            f"You read the admin's hash through a product search, in {len(answers)} request(s): your quote "
+            f"ended the string literal, and {how}. The hashes are new for every check, so it was no guess."
         )
     for email, other in hashes.items():
         if stolen == other:

@@ -146,6 +146,7 @@ def test_stolen_hash_right_answers_pass(steal):
     result = check_stolen_hash(steal)
     assert result.passed, result
     assert "new for every check" in result.message
+    assert ("blind injection" in result.message) == (steal is steal_by_boolean_blind)
 
 
 def steal_first_users_hash(client):
