@@ -215,3 +215,63 @@ def test_compare_number_per_variant(clock):
 def test_compare_refuses_bad_arguments(variants, kwargs, message):
     with pytest.raises((TypeError, ValueError), match=message):
         compare(variants, **kwargs)
+
+
+# --- added after a mutmut run over labsupport (issue #15): each test kills surviving mutants -----
+
+
+def test_measure_and_compare_defaults_are_one_warm_up_and_seven_samples(clock):
+    """The docstrings and the notebooks' "(median of 7)" rely on these defaults.
+
+    Mutations that survived mutmut: measure's `repeat: int = 7` -> 8 and `warmup: int = 1` -> 2;
+    compare's `rounds: int = 7` -> 8 and `warmup: int = 1` -> 2.
+    """
+    timing = measure(lambda: clock.work(0.001))
+    assert (timing.n, clock.calls) == (7, 1 + 7)
+    clock.calls = 0
+    timings = compare({"a": lambda: clock.work(0.001), "b": lambda: clock.work(0.002)})
+    assert {name: t.n for name, t in timings.items()} == {"a": 7, "b": 7}
+    assert clock.calls == 2 * (1 + 7)
+
+
+def test_compare_takes_a_single_round(clock):
+    """Mutation that survived mutmut: `_check_count(rounds, "rounds", 1)` -> `..., 2)` (rounds=1 refused)."""
+    timings = compare({"a": lambda: clock.work(0.001)}, rounds=1, warmup=0)
+    assert timings["a"].n == 1 and clock.calls == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"rounds": 0}, "rounds must be a whole number >= 1, not 0"),
+        ({"warmup": -1}, "warmup must be a whole number >= 0, not -1"),
+        ({"number": 0}, "number must be a whole number >= 1, not 0"),
+        ({"number": {"a": 2.5}}, "number must be a whole number >= 1, not 2.5"),
+    ],
+)
+def test_compare_names_the_argument_that_is_wrong(kwargs, message):
+    """The student reads which argument to fix.
+
+    Mutations that survived mutmut: the names passed to `_check_count` in compare() replaced by None
+    ("None must be ...") or misspelt ("XXwarmupXX", "WARMUP", "XXnumberXX", "NUMBER", "XXroundsXX").
+    """
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        compare({"a": lambda: None}, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("samples", "text"),
+    [
+        ([1.0], "1.00 s ± 0.00 s (median of 1)"),
+        ([0.001], "1.00 ms ± 0.00 ms (median of 1)"),
+        ([0.010], "10.0 ms ± 0.0 ms (median of 1)"),
+        ([0.100], "100 ms ± 0 ms (median of 1)"),
+    ],
+)
+def test_timing_text_at_the_unit_and_decimal_boundaries(samples, text):
+    """Exactly 1 s is "1.00 s" (not "1000 ms"); 10 gets one decimal, 100 none.
+
+    Mutations that survived mutmut: `_unit_for`'s `seconds >= 1 / scale` -> `>`; in `__str__`,
+    `value >= 100` -> `> 100` or `>= 101`, `value >= 10` -> `> 10` or `>= 11`.
+    """
+    assert str(Timing.from_samples(samples)) == text
