@@ -2,7 +2,7 @@
 
 Introduced in 08-auth, where the notebook and its checkers attack JWT verification with them: a
 server that verifies tokens with ``jwt.decode(token, key, algorithms=["HS256"])`` (or, for tokens
-signed with an RSA key, ``algorithms=["RS256"]`` and the public key) rejects all three.
+signed with an RSA key, ``algorithms=["RS256"]`` and the public key) rejects them all.
 """
 
 import base64
@@ -11,7 +11,7 @@ import hmac
 import json
 from typing import Any
 
-__all__ = ["forge_tampered", "forge_alg_none", "forge_alg_confusion"]
+__all__ = ["forge_tampered", "forge_alg_none", "forge_alg_confusion", "forge_signature_stripped"]
 
 
 def _b64url(data: bytes) -> str:
@@ -71,3 +71,16 @@ def forge_alg_confusion(claims: dict[str, Any], public_key_pem: bytes) -> str:
     signing_input = f"{header}.{_b64url(json.dumps(claims).encode())}"
     signature = hmac.new(public_key_pem, signing_input.encode("ascii"), hashlib.sha256).digest()
     return f"{signing_input}.{_b64url(signature)}"
+
+
+def forge_signature_stripped(token: str) -> str:
+    """Return `token` with its signature removed (``header.payload.``), its header unchanged.
+
+    For a verifier written by hand that checks a signature only when there is one
+    (``if signature and signature != expected``). A server that verifies with
+    ``jwt.decode(token, key, algorithms=["HS256"])`` rejects it. Introduced in 08-auth.
+    """
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise ValueError("forge_signature_stripped() needs a JWT: three base64url parts separated by dots")
+    header, payload, _ = token.split(".")
+    return f"{header}.{payload}."

@@ -10,7 +10,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from labsupport.lessons.l08_auth.attacks import forge_alg_confusion, forge_alg_none, forge_tampered
+from labsupport.lessons.l08_auth.attacks import (
+    forge_alg_confusion,
+    forge_alg_none,
+    forge_signature_stripped,
+    forge_tampered,
+)
 
 SECRET = "test-secret-0123456789abcdef0123456789"
 
@@ -41,6 +46,18 @@ def test_forge_alg_none_is_unsigned_and_rejected():
 def test_forge_tampered_rejects_non_tokens(bad, message):
     with pytest.raises(ValueError, match=message):
         forge_tampered(bad, role="admin")
+
+
+def test_forge_signature_stripped_keeps_header_and_payload_and_is_rejected():
+    """Mutation that failed this: returning f"{header}.{payload}.{signature}" (the token unchanged)."""
+    token = jwt.encode({"sub": "bob", "role": "admin"}, SECRET, algorithm="HS256")
+    stripped = forge_signature_stripped(token)
+    assert stripped.endswith(".") and stripped.split(".")[:2] == token.split(".")[:2]
+    assert jwt.get_unverified_header(stripped)["alg"] == "HS256"
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(stripped, SECRET, algorithms=["HS256"])
+    with pytest.raises(ValueError, match="needs a JWT"):
+        forge_signature_stripped("not a jwt")
 
 
 def test_forge_alg_none_needs_a_dict():
