@@ -509,9 +509,12 @@ def _form_token(client: httpx.Client, session_id: str) -> str:
 def _post_email(
     client: httpx.Client, session_id: str, email: str, *, origin: str | None, token: str | None
 ) -> httpx.Response:
+    """Post the form as a browser would: the Origin, and a Referer (the page) when there is an origin to name."""
     headers = {"Cookie": f"session={session_id}"}
     if origin is not None:
         headers["Origin"] = origin
+        if origin != "null":
+            headers["Referer"] = f"{origin}/settings"
     data = {"email": email} if token is None else {"email": email, "csrf_token": token}
     return client.post("/settings/email", data=data, headers=headers)
 

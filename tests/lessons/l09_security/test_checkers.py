@@ -862,11 +862,22 @@ CSRF_WRONG = [
         lambda r, s, t: r.headers["origin"] == own_origin(r),
         r"crashed instead of refusing .*KeyError.*return False",
     ),
+    (
+        "Referer compared by prefix",
+        lambda s: "",
+        lambda r, s, t: r.headers.get("referer", "").startswith(own_origin(r)),
+        r"Origin starts with the site's origin",
+    ),
     ("everything refused", hmac_token, lambda r, s, t: False, r"ada's own form, .* was refused: 403"),
     ("token checked against another session's", hmac_token, lambda r, s, t: t == hmac_token("x"), r"own form"),
 ]
 
 CSRF_RIGHT = [
+    (
+        "Referer on this site",
+        lambda s: "",
+        lambda r, s, t: r.headers.get("referer", "").startswith(own_origin(r) + "/"),
+    ),
     ("hmac of the session id", hmac_token, accept_hmac),
     ("random token stored per session", stored_token, accept_stored),
     ("exact Origin", lambda s: "", accept_exact_origin),
