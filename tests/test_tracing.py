@@ -282,3 +282,19 @@ def test_the_layer_outside_the_app_is_not_called_network() -> None:
     assert "network" not in " ".join(trace.layers()).lower()
     assert "network" not in str(trace).lower()
     assert str(trace).startswith("GET /x → 200 in 10.000 ms (HTTP (client + server) 4.000, framework 3.000")
+
+
+@pytest.mark.parametrize(("queries", "said"), [(0, "0 SQL queries"), (1, "1 SQL query"), (2, "2 SQL queries")])
+def test_request_trace_text_ends_with_its_query_count(queries: int, said: str) -> None:
+    """The line 00-start-here prints for a traced request ends with the SQL count, singular for one.
+
+    Mutations that survived mutmut (issue #15): in `RequestTrace.__str__`, `queries = None`, the
+    condition `self.queries == 1` -> `!= 1`, `== 2`, `... and False`, `... or True`, and the words
+    'query'/'queries' misspelt.
+    """
+    response = httpx.Response(200, request=httpx.Request("GET", "http://lab.test/x"))
+    trace = RequestTrace(response, 10.0, 4.0, 3.0, 1.0, 1.5, 0.5, queries=queries)
+    assert str(trace) == (
+        "GET /x → 200 in 10.000 ms (HTTP (client + server) 4.000, framework 3.000, route 1.000, "
+        f"logic 1.500, database 0.500; {said})"
+    )
