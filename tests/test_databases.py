@@ -155,6 +155,9 @@ def test_mongo_url_switch_gives_pymongo_with_short_timeouts(monkeypatch):
         assert client.options.server_selection_timeout == 2
         assert client.options.pool_options.connect_timeout == 2
         assert client.options.pool_options.socket_timeout == 10
+        # Mutations that survived mutmut (issue #15): the URL not passed (`None` or left out), so
+        # pymongo went to its default localhost:27017 instead of the server the switch names.
+        assert list(client.topology_description.server_descriptions()) == [("127.0.0.1", 1)]
     finally:
         client.close()
 
@@ -202,3 +205,34 @@ def test_folders_of_killed_kernels_are_removed_on_the_next_start(tmp_path, monke
     assert alive.exists() and unrelated.exists()
     assert str(tmp_path / f"labsupport-db-{os.getpid()}-") in str(engine.url)
     engine.dispose()
+
+
+def test_the_sweep_only_asks_whether_a_process_lives_and_keeps_what_it_cannot_tell(tmp_path, monkeypatch):
+    """A folder whose process belongs to another user (PermissionError) may be in use: it stays.
+
+    Mutation that survived mutmut (issue #15): `except OSError: return True` -> `return False`, which
+    deleted the live database of another user's kernel. The sweep must send signal 0 only (it asks,
+    never signals): mutmut's `os.kill(pid, 0)` -> `os.kill(pid, 1)` sent SIGHUP to the test's parent
+    process, so this test watches the calls instead of signalling real processes.
+    """
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    sent = []
+
+    def kill(pid, signal):
+        sent.append((pid, signal))
+        if pid == 4_000_001:
+            raise PermissionError(1, "Operation not permitted")
+        if pid == 4_000_002:
+            raise ProcessLookupError(3, "No such process")
+
+    monkeypatch.setattr(os, "kill", kill)
+    someone_elses = tmp_path / "labsupport-db-4000001-abc"
+    gone = tmp_path / "labsupport-db-4000002-def"
+    for folder in (someone_elses, gone):
+        folder.mkdir()
+    databases._remove_databases_of_dead_processes.cache_clear()
+    databases._remove_databases_of_dead_processes()
+    assert someone_elses.exists() and not gone.exists()
+    assert sorted(sent) == [(4_000_001, 0), (4_000_002, 0)]
