@@ -262,3 +262,54 @@ def test_benchmark_load_reports_its_numbers():
     assert abs(result["rows"] - 5_000) < 250
     assert 0 < result["generate_s"] < result["total_s"]
     assert result["total_s"] == pytest.approx(result["generate_s"] + result["load_s"])
+
+
+# --- added after a mutmut run over labsupport (issue #15): each test kills surviving mutants -----
+
+
+def test_sqlite_gets_the_tuples_straight_through_the_driver(engine):
+    """The loader's speed (a million rows in seconds, 07-indexing) comes from handing tuples to the
+    driver's executemany, not from SQLAlchemy's compiled inserts with one dict per row.
+
+    Mutations that survived mutmut: the paramstyle marker lookup `{"qmark": "?", ...}.get(paramstyle)`
+    -> `None`, `.get(None)`, or the key "qmark" misspelt: every table then went through the slow
+    fallback, which loads the same rows.
+    """
+    compiled = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT"):
+            compiled.append(context.compiled is not None)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    load_bookshop(engine, 50)
+    assert compiled == [False, False, False, False]
+
+
+def test_a_table_without_rows_does_not_stop_the_tables_after_it(engine):
+    """A hand-made shop may leave a parent table empty: the tables after it still load.
+
+    Mutation that survived mutmut: `if not rows: continue` -> `break` (generated shops always have
+    customers and books, so no earlier test had an empty table before a full one).
+    """
+    shop = bookshop_rows(20)
+    catalogue_only = Bookshop([], shop.books, [], [])
+    assert insert_bookshop(engine, catalogue_only) == {"customers": 0, "books": 10, "orders": 0, "order_lines": 0}
+    with engine.connect() as conn:
+        assert count(conn, "books") == 10
+
+
+def test_load_bookshop_and_benchmark_load_use_the_same_seed_as_bookshop_rows(engine):
+    """The same (orders, seed) gives the same rows whichever function generates them.
+
+    Mutations that survived mutmut: load_bookshop's default `seed: int = 0` -> 1; benchmark_load's
+    default `seed: int = 0` -> 1 and `bookshop_rows(n_orders, seed)` -> `bookshop_rows(n_orders)`.
+    """
+    load_bookshop(engine, 30)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT * FROM order_lines ORDER BY id").fetchall() == bookshop_rows(30).order_lines
+    orders = _orders_for_total(2_000)
+    for seed in (0, 1):
+        expected = sum(bookshop_rows(orders, seed).counts.values())
+        assert benchmark_load(2_000, **({"seed": seed} if seed else {}))["rows"] == expected
+    assert sum(bookshop_rows(orders, 0).counts.values()) != sum(bookshop_rows(orders, 1).counts.values())
