@@ -1,15 +1,18 @@
-"""Checkers for the exercises of 05-nosql: modelling a blog (embed or reference) and an aggregation.
+"""Checkers for the exercises of 05-nosql: modelling a blog (embed or reference), an aggregation,
+and a rename that must reach every embedded copy.
 
-Both judge by running, not by reading the answer: the blog checker stores a small blog in the
+All judge by running, not by reading the answer: the blog checker stores a small blog in the
 layout the student chose, runs a workload through a `CountingDatabase` and judges the round trips
 and writes it counted; the aggregation checker runs the student's pipeline on a fresh mongomock
-collection and compares the result with the answer SQL's GROUP BY gives on the same data.
+collection and compares the result with the answer SQL's GROUP BY gives on the same data; the
+rename checker runs the student's function on a fresh copy of the shop and compares every document.
 Always mongomock, whatever ``LAB_MONGO_URL`` says, so a check never touches a student's server.
 """
 
 from __future__ import annotations
 
 import copy
+import traceback
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -23,7 +26,15 @@ from labsupport.databases import sql_engine
 from labsupport.datagen import bookshop_rows, insert_bookshop
 from labsupport.lessons.l05_nosql.documents import CountingDatabase, to_documents
 
-__all__ = ["blog", "BlogModel", "check_blog_model", "revenue_per_genre_sql", "check_revenue_pipeline"]
+__all__ = [
+    "blog",
+    "BlogModel",
+    "check_blog_model",
+    "revenue_per_genre_sql",
+    "check_revenue_pipeline",
+    "NEW_TITLE",
+    "check_rename_book",
+]
 
 # --- exercise 1: a blog, embed or reference -------------------------------------------------
 
@@ -271,6 +282,24 @@ def _as_pairs(result: list[Any]) -> list[tuple[Any, Any]]:
     return pairs
 
 
+_LINE_FIELDS = "$lines.quantity, $lines.unit_price_cents and $lines.genre"
+
+
+def _stages(pipeline: list[dict], operator: str) -> list[int]:
+    """The positions of the stages with this operator."""
+    return [number for number, stage in enumerate(pipeline) if operator in stage]
+
+
+def _accumulator(pipeline: list[dict]) -> str | None:
+    """The operator that computes revenue_cents in the (first) $group stage, e.g. '$sum'."""
+    for number in _stages(pipeline, "$group"):
+        spec = pipeline[number]["$group"]
+        total = spec.get("revenue_cents") if isinstance(spec, dict) else None
+        if isinstance(total, dict) and len(total) == 1:
+            return next(iter(total))
+    return None
+
+
 @checker("Exercise 2: revenue per genre", expects="a list of aggregation stages (dicts)")
 def check_revenue_pipeline(pipeline: list[dict]) -> str:
     pipeline = _validate_pipeline(pipeline)
@@ -278,11 +307,52 @@ def check_revenue_pipeline(pipeline: list[dict]) -> str:
     pairs = _as_pairs(_run(pipeline, orders))
     expected = answers[(True, True)]
     if pairs == expected:
-        return f"Right: the same {len(expected)} genres and totals as SQL's GROUP BY, in the same order."
-    if any(isinstance(genre, list) for genre, _ in pairs) or (pairs and all(r == 0 for _, r in pairs)):
+        return (
+            f"Right: the same {len(expected)} genres and totals as SQL's GROUP BY, in the same order: "
+            "one document per line, then a $sum of quantity × unit price per genre. (A $match placed "
+            "first also leaves $unwind less to do.)"
+        )
+    _diagnose(pipeline, [(_hashable(genre), revenue) for genre, revenue in pairs], expected, answers, orders)
+    raise Hint(f"Your pipeline returns {len(pairs)} groups, SQL {len(expected)}: one per genre is expected.")
+
+
+def _hashable(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, type(None))) else repr(value)
+
+
+def _orders_kept(pipeline: list[dict], orders: list[dict]) -> int | None:
+    """How many orders the pipeline's $match stages keep, if they all come before any $group."""
+    matches, groups = _stages(pipeline, "$match"), _stages(pipeline, "$group")
+    if not matches or (groups and max(matches) > min(groups)):
+        return None
+    kept = _run([pipeline[number] for number in matches], orders)
+    return len({document.get("_id") for document in kept if isinstance(document, dict)})
+
+
+def _diagnose(
+    pipeline: list[dict],
+    pairs: list[tuple[Any, Any]],
+    expected: list[tuple[str, int]],
+    answers: dict[tuple[bool, bool], list[tuple[str, int]]],
+    orders: list[dict],
+) -> None:
+    """Raise the Hint that names the mistake behind a wrong result."""
+    unwinds = _stages(pipeline, "$unwind")
+    if any(isinstance(genre, list) for genre, _ in pairs) or (pairs and not unwinds and all(r == 0 for _, r in pairs)):
         raise Hint(_UNWIND_HINT)
+    if pairs and all(revenue in (0, None) for _, revenue in pairs):
+        raise Hint(
+            "Every total is 0: $sum and $multiply treat a missing field as nothing, without an error, so a "
+            f"misspelt field name adds up to 0. After $unwind a line's fields are {_LINE_FIELDS}."
+        )
     if any(genre is None for genre, _ in pairs) and len(pairs) == 1:
-        raise Hint("Everything landed in one group: group by the line's genre, '_id': '$lines.genre'.")
+        raise Hint(
+            "Everything landed in one group, whose _id is null: the field you group by does not exist. "
+            "Group by the line's genre, '_id': '$lines.genre'."
+        )
+    operator = _accumulator(pipeline)
+    if operator is not None and operator != "$sum":
+        raise Hint(f"Revenue is a total: add the lines up with $sum, not {operator}.")
     if sorted(pairs, key=repr) == sorted(expected, key=repr):
         raise Hint("The totals are right but not in order: end with {'$sort': {'revenue_cents': -1}}.")
 
@@ -295,17 +365,159 @@ def check_revenue_pipeline(pipeline: list[dict]) -> str:
             "{'$multiply': ['$lines.quantity', '$lines.unit_price_cents']}."
         )
     if same(answers[(True, False)]):
+        matches, groups = _stages(pipeline, "$match"), _stages(pipeline, "$group")
+        if matches and groups and min(matches) > min(groups):
+            raise Hint(
+                "Your $match comes after $group, where the documents are genres and have no status any "
+                "more, so it removes nothing: filter the orders first."
+            )
+        if matches:
+            raise Hint(
+                "Your $match removes nothing: the cancelled orders still count. Compare the field 'status' "
+                "with the exact value 'cancelled' (lower case): {'$match': {'status': {'$ne': 'cancelled'}}}."
+            )
         raise Hint("Cancelled orders earned nothing: start with {'$match': {'status': {'$ne': 'cancelled'}}}.")
     if same(answers[(False, False)]):
         raise Hint(
             "Two things: multiply each line's price by its quantity, and leave out cancelled orders "
             "with a $match stage first."
         )
-    yours = dict((str(g), r) for g, r in pairs)
+    genres = {genre for genre, _ in expected}
+    if {genre for genre, _ in pairs} != genres:
+        strangers = [genre for genre, _ in pairs if genre not in genres]
+        if strangers:
+            raise Hint(
+                f"Your pipeline returns {len(pairs)} groups, such as {_short(strangers[0])}, SQL {len(expected)} "
+                "genres: group by the line's genre, '_id': '$lines.genre'."
+            )
+        raise Hint(
+            f"Your pipeline returns {len(pairs)} of the {len(expected)} genres: every genre with a sale "
+            "belongs in the answer (no $limit)."
+        )
+    yours = {str(genre): revenue for genre, revenue in pairs}
+    right = dict(expected)
+    if all(isinstance(revenue, (int, float)) for revenue in yours.values()):
+        if all(abs(yours[genre] * 100 - right[genre]) < 1 for genre in right):
+            raise Hint("Those are euros: keep the revenue in cents, without dividing by 100.")
+    kept = _orders_kept(pipeline, orders)
+    not_cancelled = sum(1 for order in orders if order.get("status") != "cancelled")
+    if kept is not None and kept < not_cancelled:
+        raise Hint(
+            f"Your $match keeps {kept} orders of the {not_cancelled} that are not cancelled: it leaves out "
+            "more than the cancelled ones. Pending, paid, shipped and delivered orders all count."
+        )
+    if any("$add" in repr(stage) for stage in pipeline):
+        raise Hint("A line earns quantity × unit price: {'$multiply': [...]}, not $add.")
     for genre, revenue in expected:
         if yours.get(genre) != revenue:
             raise Hint(
                 f"SQL says {genre} earned {revenue} cents; your pipeline says {yours.get(genre)!r}. "
                 "Group by '$lines.genre' and sum quantity × unit price."
             )
-    raise Hint(f"Your pipeline returns {len(pairs)} groups, SQL {len(expected)}: one per genre is expected.")
+
+
+# --- exercise 3: a rename that must reach every copy ------------------------------------------
+
+NEW_TITLE = "A Title Nobody Had Before"
+
+
+def _rename_fixture() -> tuple[list[dict], list[dict], int]:
+    """The checker's books and orders, and the book to rename: the one in the most orders."""
+    shop = bookshop_rows(CHECK_ORDERS, CHECK_SEED)
+    documents = to_documents(shop)
+    counts: dict[int, int] = {}
+    for order in documents["orders"]:
+        for line in order["lines"]:
+            counts[line["book_id"]] = counts.get(line["book_id"], 0) + 1
+    book_id = max(counts, key=lambda book: (counts[book], -book))
+    return documents["books"], documents["orders"], book_id
+
+
+def _expected_after_rename(books: list[dict], orders: list[dict], book_id: int) -> tuple[list[dict], list[dict]]:
+    books, orders = copy.deepcopy(books), copy.deepcopy(orders)
+    for book in books:
+        if book["_id"] == book_id:
+            book["title"] = NEW_TITLE
+    for order in orders:
+        for line in order["lines"]:
+            if line["book_id"] == book_id:
+                line["title"] = NEW_TITLE
+    return books, orders
+
+
+@checker("Exercise 3: rename a book everywhere", expects="a function rename_book(db, book_id, title)")
+def check_rename_book(rename_book: Any) -> str:
+    if not callable(rename_book):
+        raise Hint("rename_book should be a function, e.g. `def rename_book(db, book_id, title): ...`.")
+    books, orders, book_id = _rename_fixture()
+    db = CountingDatabase(mongomock.MongoClient().shop)
+    db.books.insert_many(copy.deepcopy(books))
+    db.orders.insert_many(copy.deepcopy(orders))
+    db.reset()
+    try:
+        rename_book(db, book_id, NEW_TITLE)
+    except Exception as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        if not isinstance(exc, NotImplementedError) and not any("mongomock" in f.filename for f in frames[-1:]):
+            raise  # the student's own code failed: the checker names the exception
+        first_sentence = str(exc).split(". ")[0].rstrip(".")
+        if "$ operators" in first_sentence:
+            raise Hint(
+                f"The database refused an update ({first_sentence}): an update says what to change, "
+                "{'$set': {'title': title}}, rather than sending the new document."
+            ) from None
+        raise Hint(
+            f"mongomock could not run one of your calls ({type(exc).__name__}: {first_sentence}); it has no "
+            "'$[]' and no array filters. An order lists each book on one line only, so the positional "
+            "'lines.$.title' reaches the line that matched the filter."
+        ) from None
+    round_trips = db.reset().round_trips
+    want_books, want_orders = _expected_after_rename(books, orders, book_id)
+    got_books = {book["_id"]: book for book in db.books.collection.find()}
+    got_orders = {order["_id"]: order for order in db.orders.collection.find()}
+    book = got_books.get(book_id, {})
+    if book.get("title") != NEW_TITLE:
+        raise Hint(f"Book {book_id} itself still has the title {book.get('title')!r}: rename it in books too.")
+    lost = sorted(set(want_books[0]) - set(book))
+    if lost:
+        raise Hint(
+            f"Book {book_id} lost its fields {lost}: replace_one (or an update without $set) swaps the "
+            "whole document for what you send. Change one field with {'$set': {'title': title}}."
+        )
+    with_book = [order for order in want_orders if any(line["book_id"] == book_id for line in order["lines"])]
+    renamed = [
+        order
+        for order in with_book
+        if all(line["title"] == NEW_TITLE for line in got_orders[order["_id"]]["lines"] if line["book_id"] == book_id)
+    ]
+    if not renamed:
+        raise Hint(
+            f"Book {book_id} is copied into the lines of {len(with_book)} orders, and none of them shows the new "
+            "title: update the orders too, filtering on 'lines.book_id' and setting 'lines.$.title'."
+        )
+    if len(renamed) < len(with_book):
+        raise Hint(
+            f"Only {len(renamed)} of the {len(with_book)} orders with book {book_id} show the new title; the others "
+            "still show the old one. update_one changes the first matching document: use update_many."
+        )
+    wrong_lines = sum(
+        1
+        for order in got_orders.values()
+        for line in order.get("lines", [])
+        if line.get("book_id") != book_id and line.get("title") == NEW_TITLE
+    )
+    if wrong_lines:
+        raise Hint(
+            f"{wrong_lines} lines of *other* books now carry the new title too: 'lines.$[].title' sets every "
+            "line of the matched orders. 'lines.$.title' sets only the line that matched the filter."
+        )
+    if [got_books.get(b["_id"]) for b in want_books] != want_books:
+        raise Hint("Other books changed too: filter the books update on this book's _id.")
+    if [got_orders.get(o["_id"]) for o in want_orders] != want_orders:
+        raise Hint("Other fields of the orders changed: set only the title of the matching lines.")
+    loop = " (one update_many reaches every order in a single round trip)" if round_trips > 2 else ""
+    return (
+        f"Right: the book and its copies in all {len(with_book)} orders renamed, in {round_trips} round "
+        f"trip{'s' if round_trips != 1 else ''}{loop}. That is the price of embedding a copy: cheap to read, "
+        "one more write on every change. Copy what rarely changes (a title); reference what often does."
+    )
