@@ -14,7 +14,7 @@ from labsupport.lessons.l08_auth.checkers import (
     check_idor_fix,
     check_role_guard,
     create_vulnerable_admin_app,
-    verify_token_vulnerable,
+    vulnerable_token_check,
 )
 
 __all__ = [
@@ -26,5 +26,5 @@ __all__ = [
     "forge_alg_confusion",
     "forge_alg_none",
     "forge_tampered",
-    "verify_token_vulnerable",
+    "vulnerable_token_check",
 ]

@@ -38,7 +38,7 @@ __all__ = [
     "check_idor_fix",
     "check_role_guard",
     "create_vulnerable_admin_app",
-    "verify_token_vulnerable",
+    "vulnerable_token_check",
 ]
 
 
@@ -55,7 +55,7 @@ def _now() -> int:
 GUEST = ("guest", "guest-pw")  # the attacker's own account on the vulnerable app
 
 
-def verify_token_vulnerable(token: str, secret: str) -> dict:
+def vulnerable_token_check(token: str, secret: str) -> dict:
     """Deliberately vulnerable, for the attack exercise of 08-auth: the token's own header says
     how it is to be checked."""
     header = jwt.get_unverified_header(token)
@@ -73,7 +73,7 @@ def create_vulnerable_admin_app(secret: str | None = None) -> FastAPI:
 
     ``POST /token`` logs in the guest account (``guest`` / ``guest-pw``) and answers a genuine
     HS256 token with ``role: user``; ``GET /admin/report`` wants ``role: admin``. Tokens are
-    checked by `verify_token_vulnerable`, which lets the token's header choose the algorithm.
+    checked by `vulnerable_token_check`, which lets the token's header choose the algorithm.
     The signing secret is random unless given, and never leaves the app.
     """
     key = secret if secret is not None else secrets.token_hex(32)
@@ -90,7 +90,7 @@ def create_vulnerable_admin_app(secret: str | None = None) -> FastAPI:
 
     def current_claims(token: Annotated[str, Depends(oauth2_scheme)]) -> dict:
         try:
-            return verify_token_vulnerable(token, key)
+            return vulnerable_token_check(token, key)
         except (jwt.InvalidTokenError, TypeError, ValueError):  # a malformed exp is no token either
             raise HTTPException(401, "Invalid or expired token", headers=_UNAUTHORIZED) from None
 
@@ -128,7 +128,7 @@ def _why_refused(forged: str) -> str:
         )
     if alg.lower() != "none":
         return (
-            f"Your token says alg {alg!r}, so verify_token_vulnerable checks its signature with the app's "
+            f"Your token says alg {alg!r}, so vulnerable_token_check checks its signature with the app's "
             "secret, which you do not have: any change to the claims breaks it. Read the function again: "
             "which header makes it skip the signature?"
         )

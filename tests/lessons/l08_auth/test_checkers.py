@@ -153,7 +153,7 @@ def test_forged_token_placeholders_and_malformed_input():
 def test_vulnerable_app_is_vulnerable_to_alg_none_only():
     """The target of the exercise: its own tokens work as a user, alg none gets in, tampering does not.
 
-    Mutation that failed this: verify_token_vulnerable's HS256 branch with verify_signature False."""
+    Mutation that failed this: vulnerable_token_check's HS256 branch with verify_signature False."""
     with serve(create_vulnerable_admin_app("s3cret-for-this-test-0123456789abcdef"), name="vulnerable-test") as server:
         name, password = GUEST
         assert server.url.startswith("http://127.0.0.1:")
