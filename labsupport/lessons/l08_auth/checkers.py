@@ -434,9 +434,15 @@ def _log_in(client: httpx.Client, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def _answer(response: httpx.Response, order_id: int) -> tuple[int, str]:
-    """(status, body with the order id replaced by <id>): an id echoed in a message reveals nothing."""
-    return response.status_code, re.sub(rf"(?<!\d){order_id}(?!\d)", "<id>", response.text)
+_VARYING_HEADERS = {"date", "content-length"}  # the time, and a body's length when the id is echoed
+
+
+def _answer(response: httpx.Response, order_id: int) -> tuple[int, str, list[tuple[str, str]]]:
+    """(status, body with the order id replaced by <id>, headers): an id echoed in a message reveals
+    nothing, anything else that differs does."""
+    body = re.sub(rf"(?<!\d){order_id}(?!\d)", "<id>", response.text)
+    headers = sorted((name, value) for name, value in response.headers.items() if name not in _VARYING_HEADERS)
+    return response.status_code, body, headers
 
 
 def _shown(response: httpx.Response) -> str:
@@ -505,7 +511,15 @@ def check_idor_fix(get_order: Callable[..., Any]) -> str:
                         "a missing order: HTTPException(404, 'No such order')."
                     )
                 reference_id = _MISSING_IDS[0]
-                if _answer(response, order_id) != _answer(missing[reference_id], reference_id):
+                theirs, absent = _answer(response, order_id), _answer(missing[reference_id], reference_id)
+                if theirs[:2] == absent[:2] and theirs[2] != absent[2]:
+                    extra = sorted(set(theirs[2]) ^ set(absent[2]))
+                    raise Hint(
+                        f"Logged in as {username}, {order['owner']}'s order #{order_id} and a missing order "
+                        f"#{reference_id} got the same 404 and body, but different headers ({extra}): the "
+                        "difference tells an attacker which ids exist. Raise the same HTTPException for both."
+                    )
+                if theirs != absent:
                     raise Hint(
                         f"Logged in as {username}, {order['owner']}'s order #{order_id} answered "
                         f"{_shown(response)!r}, but a missing order #{reference_id} answered "

@@ -477,6 +477,15 @@ def bare_404_for_others(order_id: int, user: dict, orders: dict) -> dict:
     return orders[order_id]
 
 
+def a_header_says_why(order_id: int, user: dict, orders: dict) -> dict:
+    order = orders.get(order_id)
+    if order is None:
+        raise HTTPException(404, "No such order")
+    if order["owner"] != user["username"]:
+        raise HTTPException(404, "No such order", headers={"X-Denied-Reason": "owner"})
+    return order
+
+
 def returns_none_for_others(order_id: int, user: dict, orders: dict) -> dict | None:
     order = orders.get(order_id)
     if order is None:
@@ -532,6 +541,7 @@ WRONG_IDOR = [
     ("403 for another user's order", refuses_with_403, r"got 403 while a missing order gets 404"),
     ("a 404 that says 'not yours'", says_not_yours, r"answered '404 .*belongs to another.*missing order #999"),
     ("a bare 404 for others, a detailed one for missing", bare_404_for_others, r"Not Found.*No such order"),
+    ("the same 404, a header saying why", a_header_says_why, r"different headers.*x-denied-reason"),
     ("200 with null for others", returns_none_for_others, r"answered '200 null'"),
     ("418 for others", teapot, r"answered '418"),
     ("case-insensitive owner", _fix(lambda order, user: order["owner"].lower() == user["username"].lower()),
@@ -556,7 +566,8 @@ WRONG_IDOR = [
 @pytest.mark.parametrize(("name", "fix", "hint"), WRONG_IDOR, ids=ids(WRONG_IDOR))
 def test_idor_wrong_answers_fail_with_their_hint(name, fix, hint):
     """Mutations that failed this: the 403 branch made to `continue` (403 accepted again), the body
-    comparison replaced by `status != 404` (the 'not yours' 404 passed), dropping 'Alice', 'ali' or
+    comparison replaced by `status != 404` (the 'not yours' 404 passed), the headers left out of
+    _answer (the X-Denied-Reason header passed), dropping 'Alice', 'ali' or
     'bobby' from _PASSWORDS (the loose comparisons passed)."""
     assert_hint(check_idor_fix(fix), hint)
     assert running_servers() == []
