@@ -1,10 +1,13 @@
-"""Checkers for the exercises of 01-http: a raw request that gets 201, and status code classes.
+"""Checkers for the exercises of 01-http: a raw request that gets 201, status code classes, and
+when a client may send a request again.
 
 `check_raw_request` sends the student's text to the notebook's lab server with
 `labsupport.lessons.l01_http.wire.raw_request` and, when the answer is not 201 Created, explains what came back by
 reading both the response and the request (missing blank line, Content-Length, Content-Type,
 Host header, method, path). `check_status_class` calls the student's ``status_class(code)`` on
 codes from every class, including codes without a name, and on numbers that are no status code.
+`check_should_retry` asks the student's ``should_retry(method, status)`` about every method of the
+lesson with codes of every class, and compares with `retry_expected`, the lesson's rule.
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ from typing import Any
 from labsupport.checks import Hint, NotAttempted, checker
 from labsupport.lessons.l01_http.wire import Exchange, WireError, WireTimeout, _port_of, raw_request
 
-__all__ = ["STATUS_CLASSES", "RETRYABLE_CLIENT_ERRORS", "check_raw_request", "check_status_class"]
+__all__ = [
+    "STATUS_CLASSES",
+    "RETRYABLE_CLIENT_ERRORS",
+    "IDEMPOTENT_METHODS",
+    "retry_expected",
+    "check_raw_request",
+    "check_status_class",
+    "check_should_retry",
+]
 
 STATUS_CLASSES = {
     1: "informational",
@@ -325,3 +336,73 @@ def _why(code: int) -> str:
             "check each comparison, < against <= (or use code // 100)."
         )
     return f"The first digit decides the class: {code // 100}xx."
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercise 3
+
+
+IDEMPOTENT_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+_RETRY_METHODS = (*IDEMPOTENT_METHODS, "POST", "PATCH")
+_RETRY_STATUSES = (200, 201, 204, 301, 304, 307, 400, 401, 403, 404, 405, 408, 409, 422, 429, 500, 502, 503, 504)
+
+
+def retry_expected(method: str, status: int) -> bool | None:
+    """The lesson's rule: may this very request be sent again, unchanged, after this response?
+
+    408 and 429 (not now: the request was not processed) for any method; a 5xx for an idempotent
+    method only. None where the lesson leaves it open: POST or PATCH after 503, which may mean the
+    request was never processed (then retrying is safe) or not.
+    """
+    if status in RETRYABLE_CLIENT_ERRORS:
+        return True
+    if 500 <= status <= 599:
+        if method in IDEMPOTENT_METHODS:
+            return True
+        return None if status == 503 else False
+    return False
+
+
+@checker("Exercise 3: fix should_retry", expects="a function should_retry(method, status) -> True or False")
+def check_should_retry(should_retry: Callable[[str, int], bool]) -> str:
+    if not callable(should_retry):
+        raise Hint("should_retry should be a function, e.g. `def should_retry(method, status): ...`.")
+    for status in _RETRY_STATUSES:
+        for method in _RETRY_METHODS:
+            expected = retry_expected(method, status)
+            answer = should_retry(method, status)
+            if answer is ...:
+                raise NotAttempted("should_retry still returns ...: write its body, then run this cell again.")
+            if not isinstance(answer, bool):
+                raise Hint(f"should_retry({method!r}, {status}) returned {answer!r}: return True or False.")
+            if expected is None or answer == expected:
+                continue
+            raise Hint(f"should_retry({method!r}, {status}) returned {answer}. {_retry_why(method, status)}")
+    return (
+        "Right: 408 and 429 mean 'not now', so any request may be sent again (after Retry-After); "
+        "a 5xx may be retried only when sending twice does no more than sending once (GET, HEAD, "
+        "OPTIONS, PUT, DELETE); any other 4xx fails again until the request changes."
+    )
+
+
+def _retry_why(method: str, status: int) -> str:
+    if status in RETRYABLE_CLIENT_ERRORS:
+        return (
+            f"{status} {http.HTTPStatus(status).phrase} says 'not now', not 'wrong': the server did not "
+            "process the request, so the very same request may be sent again, after Retry-After, whatever "
+            "its method."
+        )
+    if 500 <= status <= 599 and method in IDEMPOTENT_METHODS:
+        return (
+            f"{method} is idempotent: sending it twice has the same effect as once, so after a {status} the "
+            "client may send it again."
+        )
+    if 500 <= status <= 599:
+        return (
+            f"{method} is not idempotent: the server may have failed *after* doing the work, and sending it "
+            f"again could do it twice (two notes, two payments). Retry a 5xx only for "
+            f"{', '.join(IDEMPOTENT_METHODS)}."
+        )
+    if 400 <= status <= 499:
+        return f"A {status} fails again as long as the request is the same: change the request, do not resend it."
+    return f"{status} is not a failure: there is nothing to retry."

@@ -2,7 +2,14 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from labsupport.lessons.l01_http.checkers import STATUS_CLASSES, check_raw_request, check_status_class
+from labsupport.lessons.l01_http.checkers import (
+    IDEMPOTENT_METHODS,
+    STATUS_CLASSES,
+    check_raw_request,
+    check_should_retry,
+    check_status_class,
+    retry_expected,
+)
 from labsupport.servers import serve
 
 pytestmark = [pytest.mark.usefixtures("stop_servers"), pytest.mark.timeout(30)]
@@ -342,3 +349,109 @@ def known_codes_only(code):
 )
 def test_status_class_wrong_answers_get_specific_hints(answer, expected):
     assert expected in hint(check_status_class(answer))
+
+
+# --- exercise 3 -------------------------------------------------------------------------------
+
+
+def colleagues_should_retry(method, status):
+    """The notebook's buggy version: every 5xx for every method, and never 408 or 429."""
+    return status >= 500
+
+
+def should_retry_right(method, status):
+    if status in (408, 429):
+        return True
+    return 500 <= status <= 599 and method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE")
+
+
+def should_retry_with_503_for_all(method, status):  # defensible: a 503 usually means "not processed"
+    return status in (408, 429, 503) or (status >= 500 and method not in ("POST", "PATCH"))
+
+
+@pytest.mark.parametrize("answer", [should_retry_right, should_retry_with_503_for_all])
+def test_should_retry_right(answer):
+    result = check_should_retry(answer)
+    assert result.passed, result
+    assert "'not now'" in result.message
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        (colleagues_should_retry, "should_retry('GET', 408) returned False. 408 Request Timeout says 'not now'"),
+        (lambda method, status: status >= 500 or status in (408, 429), "should_retry('POST', 500) returned True. POST"),
+        (
+            lambda method, status: status in (408, 429) or (status >= 500 and method != "POST"),
+            "should_retry('PATCH', 500) returned True. PATCH is not idempotent",
+        ),
+        (
+            lambda method, status: status in (408, 429) or (status >= 500 and method in ("GET", "HEAD")),
+            "should_retry('OPTIONS', 500) returned False. OPTIONS is idempotent",
+        ),
+        (
+            lambda method, status: status in (408, 429) or (status >= 500 and method in ("GET", "HEAD", "OPTIONS")),
+            "should_retry('PUT', 500) returned False. PUT is idempotent",
+        ),
+        (
+            lambda method, status: status == 429 or (status >= 500 and method in IDEMPOTENT_METHODS),
+            "should_retry('GET', 408) returned False",
+        ),
+        (
+            lambda method, status: status >= 400 and method in IDEMPOTENT_METHODS,
+            "should_retry('GET', 400) returned True. A 400 fails again as long as the request is the same",
+        ),
+        (
+            lambda method, status: (
+                status == 429 or status == 408 or status == 404 or (status >= 500 and method in IDEMPOTENT_METHODS)
+            ),
+            "should_retry('GET', 404) returned True",
+        ),
+        (lambda method, status: status != 200, "should_retry('GET', 201) returned True. 201 is not a failure"),
+        (lambda method, status: method in ("GET", "HEAD"), "should_retry('GET', 200) returned True"),
+        (
+            lambda method, status: status in (408, 429),
+            "should_retry('GET', 500) returned False. GET is idempotent",
+        ),
+        (
+            lambda method, status: (status in (408, 429) or status >= 500) and method != "POST",
+            "should_retry('POST', 408) returned False. 408 Request Timeout says 'not now'",
+        ),
+        (lambda method, status: "retry" if status == 429 else "", "returned '': return True or False"),
+        (lambda method, status: int(status in (408, 429)), "returned 0: return True or False"),
+        ("no", "should be a function"),
+    ],
+    ids=[
+        "notebook-bugs",
+        "post-after-500",
+        "patch-after-500",
+        "options-not-idempotent",
+        "put-not-idempotent",
+        "no-408",
+        "every-4xx",
+        "retries-404",
+        "every-non-200",
+        "safe-methods-only",
+        "no-5xx",
+        "not-post-408",
+        "strings",
+        "ints",
+        "string",
+    ],
+)
+def test_should_retry_wrong_answers_get_specific_hints(answer, expected):
+    """Mutation that failed this: `retry_expected` returning True for every 5xx let `post-after-500` pass."""
+    assert expected in hint(check_should_retry(answer))
+
+
+def test_should_retry_not_attempted():
+    def should_retry(method, status): ...
+
+    assert check_should_retry(should_retry).status == "not attempted"
+    assert check_should_retry(lambda method, status: ...).status == "not attempted"
+
+
+def test_retry_rule_leaves_only_non_idempotent_503_open():
+    assert retry_expected("POST", 503) is None and retry_expected("PATCH", 503) is None
+    assert retry_expected("PUT", 503) is True and retry_expected("POST", 429) is True
+    assert retry_expected("POST", 500) is False and retry_expected("GET", 404) is False
