@@ -297,11 +297,13 @@ class _DigestCalls:
 
 def _observed(guard: Callable[..., Any], calls: _DigestCalls) -> Callable[..., Any]:
     """`guard` as FastAPI will see it (same signature, same globals), counting compare_digest calls."""
-    plain_function = inspect.isfunction(guard) or inspect.ismethod(guard)
-    if not plain_function or inspect.isgeneratorfunction(guard) or inspect.isasyncgenfunction(guard):
-        calls.watched = False
+    call: Any = guard
+    if not (inspect.isfunction(guard) or inspect.ismethod(guard)):
+        call = type(guard).__call__  # a callable object: its method says whether it is async
+    if isinstance(guard, type) or inspect.isgeneratorfunction(call) or inspect.isasyncgenfunction(call):
+        calls.watched = False  # FastAPI treats these differently: serve them as they are
         return guard
-    if inspect.iscoroutinefunction(guard):
+    if inspect.iscoroutinefunction(call):
 
         async def watched_async(**kwargs: Any) -> Any:
             with calls.watching():

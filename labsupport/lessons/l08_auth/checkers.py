@@ -320,6 +320,13 @@ def check_role_guard(require_admin: Callable[..., Any], secret: str) -> str:
                 f"An admin's valid token got {admin.status_code}; expected 200. Verify it with jwt.decode(token, "
                 "SECRET, algorithms=['HS256'], options={'require': ['exp']}) and let role 'admin' through."
             )
+        root = {"sub": "root", "role": "admin", "exp": now + 300}
+        another_admin = get(jwt.encode(root, secret, algorithm="HS256"), "another admin's valid token")
+        if another_admin.status_code != 200:
+            raise Hint(
+                f"Another admin (sub 'root', role 'admin') got {another_admin.status_code}: let every token whose "
+                "role is 'admin' through, whoever its subject."
+            )
         for role, (what, why) in _NOT_ADMIN.items():
             response = get(token(role), what)
             if response.status_code == 200:

@@ -304,11 +304,29 @@ def guard_with_a_helper(x_api_key: Annotated[str | None, Header()] = None) -> No
         raise HTTPException(401, "Missing or wrong API key", headers={"WWW-Authenticate": 'APIKey realm="lab"'})
 
 
+class KeyGuard:
+    """A guard as a callable object, as FastAPI's own APIKeyHeader is."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    async def __call__(self, x_api_key: Annotated[str | None, Header()] = None) -> None:
+        if x_api_key is None or not secrets.compare_digest(x_api_key, self.key):
+            raise HTTPException(401, "Missing or wrong API key", headers=UNAUTHORIZED)
+
+
+class KeyGuardWithEquals(KeyGuard):
+    async def __call__(self, x_api_key: Annotated[str | None, Header()] = None) -> None:
+        if x_api_key != self.key:
+            raise HTTPException(401, "Missing or wrong API key", headers=UNAUTHORIZED)
+
+
 RIGHT_API_KEY = [
     ("compare_digest on str", require_api_key),
     ("async, alias, hmac.compare_digest on bytes", async_guard_with_an_alias),
     ("request.headers and compare_digest", guard_reading_request_headers),
     ("a helper that compares, after a length check", guard_with_a_helper),
+    ("a callable object", KeyGuard(KEY)),
 ]
 
 
@@ -473,6 +491,8 @@ WRONG_API_KEY = [
      _guard(lambda given: hmac.new(b"k", given.encode(), "sha256").digest() == hmac.new(b"k", KEY.encode(),
                                                                                            "sha256").digest()),
      r"without secrets\.compare_digest"),
+    ("a callable object comparing with !=", KeyGuardWithEquals(KEY),
+     r"checked the right key without secrets\.compare_digest"),
     ("compare_digest reached only after ==", digest_only_for_the_right_length,
      r"checked a wrong key of the right length without secrets\.compare_digest"),
 ]
@@ -482,7 +502,8 @@ WRONG_API_KEY = [
 def test_api_key_wrong_answers_fail_with_their_hint(name, guard, hint):
     """Mutations that failed this: dropping `api_key[1:]`, `api_key + '-extra'` or the other-case key
     from _wrong_keys, the cookie or Authorization requests from _expect_header_only, or the final
-    compare_digest loop (each let its entries pass)."""
+    compare_digest loop (each let its entries pass); _observed serving callable objects unwatched (the
+    callable object comparing with != passed)."""
     assert_hint(check_api_key_guard(guard, KEY), hint)
     assert running_servers() == []
 

@@ -262,6 +262,14 @@ def _decoded_with_the_tokens_algorithm(token: str) -> dict:
     return jwt.decode(token, SECRET, algorithms=[alg], options={"require": ["exp"]})
 
 
+def _only_admin_1(token: str) -> dict:
+    """Verifies properly, then lets in one subject instead of one role."""
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp"]})
+    if claims["sub"] != "admin-1":
+        raise HTTPException(403, "Admins only")
+    return claims
+
+
 def any_valid_token(token: Annotated[str, Depends(oauth2_scheme)]) -> dict:
     try:
         return jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp"]})
@@ -360,6 +368,8 @@ WRONG_ROLE_GUARDS = [
     ("uncaught InvalidTokenError", uncaught_jwt_error, r"raised InvalidSignatureError.*jwt\.InvalidTokenError"),
     ("claims['role'] crashes on a token without role", role_by_key, r"raised KeyError: 'role'.*claims\.get\('role'\)"),
     ("401 without WWW-Authenticate", bare_401, r"WWW-Authenticate: Bearer"),
+    ("one admin by name, not by role", _guard(lambda role: True, decode=lambda t: _only_admin_1(t)),
+     r"Another admin \(sub 'root', role 'admin'\) got 403"),
     ("403 for forged tokens", forged_tokens_get_403, r"got 403: a forged or expired token is no identity"),
 ]
 
@@ -369,7 +379,7 @@ def test_role_guard_wrong_answers_fail_with_their_hint(name, guard, hint):
     """Mutations that failed this: removing the expired-token attack (the 'expiry not checked' and
     'leeway' guards passed), removing 'guest', None, 'notadmin', 'admin-applicant' or 'Admin' from
     _NOT_ADMIN, or the signature-stripped attack (sending a tampered token in its place) — each let its
-    entry pass or fail with another hint."""
+    entry pass or fail with another hint; the another-admin check disabled (the one-subject guard passed)."""
     assert_hint(check_role_guard(guard, SECRET), hint)
     assert running_servers() == []
 
