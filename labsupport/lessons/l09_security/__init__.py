@@ -14,7 +14,7 @@ from labsupport.lessons.l09_security.checkers import (
     check_search_app,
     check_stolen_hash,
 )
-from labsupport.lessons.l09_security.labapps import exercise_engine, make_vulnerable_search_app
+from labsupport.lessons.l09_security.labapps import shop_engine, make_vulnerable_search_app
 
 __all__ = [
     "check_account_update",
@@ -22,6 +22,6 @@ __all__ = [
     "check_greeting_app",
     "check_search_app",
     "check_stolen_hash",
-    "exercise_engine",
+    "shop_engine",
     "make_vulnerable_search_app",
 ]

@@ -34,7 +34,7 @@ from labsupport.checks import Hint, NotAttempted, checker, expect_type
 from labsupport.lessons.l09_security.labapps import (
     PRODUCTS,
     USERS,
-    exercise_engine,
+    shop_engine,
     make_settings_app,
     make_vulnerable_search_app,
     password_hashes,
@@ -112,7 +112,7 @@ def _student_app(builder: Any, *args: Any, what: str) -> Any:
 def check_stolen_hash(steal_admin_hash: Callable[[httpx.Client], str]) -> str:
     if not callable(steal_admin_hash):
         raise Hint(f"Pass your function steal_admin_hash itself, not a {type(steal_admin_hash).__name__}.")
-    engine = exercise_engine()
+    engine = shop_engine()
     try:
         hashes = password_hashes(engine)
         with _served(make_vulnerable_search_app(engine), "check-vulnerable-search") as server:
@@ -342,7 +342,7 @@ def _pasted(statements: list[str]) -> str | None:
 )
 def check_search_app(make_search_app: Callable[[sa.Engine], Any]) -> str:
     statements: list[str] = []
-    engine = exercise_engine(record=statements)
+    engine = shop_engine(record=statements)
     try:
         hashes = password_hashes(engine)
         app = _student_app(make_search_app, engine, what="make_search_app")

@@ -1,6 +1,6 @@
 """The lab's targets for 09-security: a shop database with secret hashes, and the apps attacked.
 
-- `exercise_engine` — a fresh shop database whose users' password hashes are random for every
+- `shop_engine` — a fresh shop database whose users' password hashes are random for every
   call, so a check can tell whether an attack really read them (nobody can know them in advance);
 - `make_vulnerable_search_app` — a product search that is **deliberately vulnerable** to SQL
   injection: the attack-first exercise's target;
@@ -29,7 +29,7 @@ from labsupport.databases import sql_engine
 __all__ = [
     "PRODUCTS",
     "USERS",
-    "exercise_engine",
+    "shop_engine",
     "make_settings_app",
     "make_vulnerable_search_app",
     "password_hashes",
@@ -45,7 +45,7 @@ PRODUCTS = (
     (6, "Union Jack apron", 12.0),
     (7, "Select tea sampler", 15.0),
 )
-# (id, email, role); the password hashes are made fresh by `exercise_engine`. The admin is not the first row.
+# (id, email, role); the password hashes are made fresh by `shop_engine`. The admin is not the first row.
 USERS = ((1, "ada@example.com", "customer"), (2, "root@example.com", "admin"), (3, "ben@example.com", "customer"))
 
 _BCRYPT_ALPHABET = "./" + string.ascii_letters + string.digits
@@ -109,7 +109,7 @@ def _recording(engine: sa.Engine, statements: list[str]) -> sa.Engine:
     return recorder
 
 
-def exercise_engine(*, record: list[str] | None = None) -> sa.Engine:
+def shop_engine(*, record: list[str] | None = None) -> sa.Engine:
     """A fresh database: ``products(id, name, price)`` and ``users(id, email, password_hash, role)``.
 
     The hashes are random for every call: an attack that returns them really read them. With

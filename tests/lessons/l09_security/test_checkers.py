@@ -36,12 +36,7 @@ from labsupport.lessons.l09_security.checkers import (
 )
 from labsupport.lessons.l09_security.labapps import (
     PRODUCTS,
-    USERS,
-    exercise_engine,
-    make_vulnerable_search_app,
-    password_hashes,
 )
-from labsupport.lessons.l09_security.webparse import page_shape, parse_policy, script_policy_problem
 
 
 @pytest.fixture(autouse=True)
@@ -59,47 +54,6 @@ def expect_failure(result, hint):
 
 # ---------------------------------------------------------------------------------------------
 # The lab database and the deliberately vulnerable target
-
-
-def test_exercise_engine_has_products_and_fresh_secret_hashes():
-    first, second = exercise_engine(), exercise_engine()
-    with first.connect() as conn:
-        assert conn.exec_driver_sql("SELECT COUNT(*) FROM products").scalar() == len(PRODUCTS)
-        assert conn.exec_driver_sql("SELECT COUNT(*) FROM users WHERE role = 'admin'").scalar() == 1
-    hashes, again = password_hashes(first), password_hashes(second)
-    assert list(hashes) == [email for _, email, _ in USERS]
-    assert all(h.startswith("$2b$12$") and len(h) == 60 for h in hashes.values())
-    assert set(hashes.values()).isdisjoint(again.values())  # new hashes every time: nothing to hard-code
-    first.dispose()
-    second.dispose()
-
-
-def test_recording_engine_sees_sqlalchemy_and_raw_sqlite_statements():
-    """Mutation that failed this: _RecordingConnection.cursor without the recording factory (raw cursors unseen)."""
-    statements = []
-    engine = exercise_engine(record=statements)
-    with engine.connect() as conn:
-        conn.execute(text("SELECT name FROM products WHERE name = :q"), {"q": "secret-term-1"})
-    raw = engine.raw_connection()
-    raw.cursor().execute("SELECT name FROM products WHERE name = 'secret-term-2'")
-    raw.close()
-    assert "SELECT name FROM products WHERE name = ?" in statements  # the bound value is not in the SQL
-    assert not any("secret-term-1" in s for s in statements)
-    assert any("secret-term-2" in s for s in statements)
-    engine.dispose()
-
-
-def test_vulnerable_search_app_leaks_and_shows_database_errors():
-    engine = exercise_engine()
-    server = servers.serve(make_vulnerable_search_app(engine), name="lab-vulnerable-search")
-    honest = server.client.get("/search", params={"q": "mug"}).json()
-    two_columns = server.client.get("/search", params={"q": "zzz' UNION SELECT email, password_hash FROM users --"})
-    leak = server.client.get("/search", params={"q": "zzz' UNION SELECT id, email, password_hash FROM users --"}).json()
-    server.stop()
-    assert [row["name"] for row in honest] == ["Blue mug", "Red mug"]
-    assert two_columns.status_code == 500 and "number of result columns" in two_columns.json()["detail"]
-    assert {row["name"]: row["price"] for row in leak} == password_hashes(engine)
-    engine.dispose()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -750,23 +704,6 @@ def test_greeting_shape_mistakes():
     expect_failure(check_greeting_app(text_only), r"should also hold a form to change the name")
     expect_failure(check_greeting_app(lambda: FastAPI()), r"add the route")
     assert check_greeting_app(...).status == "not attempted"
-
-
-def test_page_shape_decodes_entities_like_a_browser():
-    shape = page_shape('<p>a &amp; &lt;b&gt;</p><input value="&quot;x&#x27;">')
-    assert "".join(shape.text) == "a & <b>"
-    assert shape.skeleton == [("p", ()), ("input", ("value",))]
-    assert shape.attribute_values() == ["\"x'"]
-
-
-def test_parse_policy_reads_tokens_not_substrings():
-    policy = parse_policy("Script-Src 'self' HTTPS:; report-uri /default-src;script-src *")
-    assert policy == {"script-src": ["'self'", "https:"], "report-uri": ["/default-src"]}
-    assert script_policy_problem(["script-src 'self'; report-uri /x"]) is None
-    assert script_policy_problem([]) == "there is no Content-Security-Policy header"
-    assert "neither" in script_policy_problem(["report-uri /script-src"])
-    # *.example.com is a host source: scripts from hosts the attacker does not control
-    assert script_policy_problem(["script-src 'self' *.example.com"]) is None
 
 
 # ---------------------------------------------------------------------------------------------
