@@ -32,3 +32,18 @@ def test_an_unknown_database_kind_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("LAB_DATABASE", "oracle")
     with pytest.raises(ValueError, match="LAB_DATABASE must be 'sqlite' or 'postgres', not 'oracle'"):
         settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "strict"),
+    [("1", True), ("true", True), ("TRUE", True), (" yes ", True), ("On", True), ("0", False), ("off", False),
+     ("no", False), ("", False), ("2", False)],
+)  # fmt: skip
+def test_lab_strict_accepts_the_usual_spellings_of_yes(monkeypatch, value, strict):
+    """LAB_STRICT=true or on in a CI file must make claims raise, whatever the case.
+
+    Mutations that survived mutmut (issue #15): "true" and "on" in the accepted set misspelt
+    ("XXtrueXX", "TRUE", "XXonXX", "ON"): only "1" and "yes" were ever tested.
+    """
+    monkeypatch.setenv("LAB_STRICT", value)
+    assert settings().strict is strict
