@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from labsupport.crashes import describe_exception
+
 __all__ = [
     "Hint",
     "NotAttempted",
@@ -183,14 +185,7 @@ def checker(
 
 
 def _describe_crash(exc: Exception, expects: str | None) -> str:
-    try:
-        text = str(exc)
-    except Exception:  # a student's exception class with a broken __str__
-        text = ""
-    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    if len(detail) > _MAX_ERROR_CHARS:
-        detail = detail[: _MAX_ERROR_CHARS - 1] + "…"
-    message = f"Could not check your answer: it raised {detail}."
+    message = f"Could not check your answer: it raised {describe_exception(exc, _MAX_ERROR_CHARS)}."
     if expects:
         message += f" Expected: {expects}."
     return message

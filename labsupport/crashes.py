@@ -1,13 +1,18 @@
-"""Catch the exceptions of code under test inside a served app, so a checker can name them.
+"""Name the exceptions of code under test in one line, and catch them inside a served app.
 
-Used by the checkers that serve a student's code (02-rest-api's conformance runner, 03's and
-08's guards): an exception in the student's code should become a one-line hint ("your guard
-raised KeyError: 'role'"), not a traceback printed by uvicorn into the cell.
+An exception in a student's code should become a one-line hint ("your guard raised KeyError:
+'role'"), not a traceback. `describe_exception` writes that line, for every checker
+(`labsupport.checks` uses it for any crash inside a check); `RecordCrashes` catches the
+exceptions inside an app the checkers serve (02-rest-api's conformance runner, 03's and 08's
+guards), where uvicorn would otherwise print the traceback into the cell.
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # starlette is only needed for RecordCrashes, not to describe an exception
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["RecordCrashes", "describe_exception"]
 
@@ -54,8 +59,14 @@ class RecordCrashes:
 
 
 def describe_exception(exc: BaseException, limit: int = 240) -> str:
-    """``"KeyError: 'role'"`` — one line naming an exception, at most `limit` characters."""
-    # Starlette may wrap an endpoint's exception in an exception group: name the one inside.
+    """``"KeyError: 'role'"`` — the exception's class name and message, at most `limit` characters.
+
+    - An exception group holding a single exception is named by that exception (Starlette and
+      anyio wrap an endpoint's exception in one), however deeply nested;
+    - no message, or a message that cannot be made (a student's exception class whose
+      ``__str__`` raises), gives the class name alone;
+    - longer than `limit`: cut, ending in ``…``.
+    """
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]
     try:

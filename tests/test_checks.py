@@ -256,6 +256,30 @@ def test_exception_with_broken_str():
     assert check(1).message == "Could not check your answer: it raised Weird."
 
 
+def test_exception_group_is_named_by_the_exception_inside():
+    """(Mutation that failed this: checks kept its own copy of describe_exception, without the
+    group unwrapping.)"""
+
+    @checker("t", expects="a dict")
+    def check(answer):
+        raise ExceptionGroup("unhandled errors in a TaskGroup", [KeyError("role")])
+
+    assert check(1).message == "Could not check your answer: it raised KeyError: 'role'. Expected: a dict."
+
+
+def test_long_crash_message_is_cut_at_300_characters():
+    """(Mutation that failed this: checks passing no limit, so describe_exception's 240 applied.)"""
+
+    @checker("t")
+    def check(answer):
+        raise ValueError("x" * 1000)
+
+    detail = check(1).message.removeprefix("Could not check your answer: it raised ").removesuffix(".")
+    assert len(detail) == 300
+    assert detail.startswith("ValueError: xxx")
+    assert detail.endswith("x…")
+
+
 @pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit])
 def test_interrupts_are_not_swallowed(exc):
     @checker("t")

@@ -63,3 +63,18 @@ def test_describe_exception_is_one_short_line():
             raise RuntimeError
 
     assert describe_exception(Broken()) == "Broken"
+
+
+def test_nested_single_groups_are_unwrapped_but_a_group_of_several_is_named():
+    """(Mutation that failed this: `if` instead of `while` in describe_exception: the inner
+    group was named.)"""
+    nested = BaseExceptionGroup("outer", [ExceptionGroup("inner", [KeyError("role")])])
+    assert describe_exception(nested) == "KeyError: 'role'"
+    several = ExceptionGroup("two errors", [KeyError("a"), ValueError("b")])
+    assert describe_exception(several) == "ExceptionGroup: two errors (2 sub-exceptions)"
+
+
+def test_the_limit_counts_the_whole_line_and_the_ellipsis():
+    """(Mutation that failed this: `<` instead of `<=`: a line of exactly `limit` characters was cut.)"""
+    assert describe_exception(ValueError("abc"), limit=15) == "ValueError: abc"
+    assert describe_exception(ValueError("abc"), limit=14) == "ValueError: a…"
