@@ -13,6 +13,7 @@ import math
 import numbers
 import statistics
 from collections.abc import Callable
+from typing import Any
 
 from labsupport.checks import Hint, NotAttempted, checker, expect_type
 from labsupport.servers import Server
@@ -53,7 +54,8 @@ def database_shares(server: Server, *, n: int = 9) -> dict[str, float]:
 
 def made_up_trace(real: RequestTrace, **layers: float) -> RequestTrace:
     """A copy of `real` whose layers are the given milliseconds (and whose total is their sum)."""
-    return dataclasses.replace(real, total=sum(layers.values()), **layers)
+    changes: dict[str, Any] = {"total": sum(layers.values()), **layers}
+    return dataclasses.replace(real, **changes)
 
 
 # --- exercise 1 -------------------------------------------------------------------------------

@@ -264,7 +264,7 @@ def check_status_class(status_class: Callable[[int], str]) -> str:
     names = ", ".join(repr(name) for name in STATUS_CLASSES.values())
     for code in _VALID_CODES:
         try:
-            answer = status_class(code)
+            answer: object = status_class(code)
         except Exception as exc:
             raise Hint(
                 f"status_class({code}) raised {type(exc).__name__}: {exc}. {code} is a valid status code"
@@ -370,7 +370,7 @@ def check_should_retry(should_retry: Callable[[str, int], bool]) -> str:
     for status in _RETRY_STATUSES:
         for method in _RETRY_METHODS:
             expected = retry_expected(method, status)
-            answer = should_retry(method, status)
+            answer: object = should_retry(method, status)
             if answer is ...:
                 raise NotAttempted("should_retry still returns ...: write its body, then run this cell again.")
             if not isinstance(answer, bool):

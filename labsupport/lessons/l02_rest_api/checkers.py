@@ -469,7 +469,7 @@ def reference_users_api(bug: str | None = None) -> FastAPI:
     rows: dict[int, dict[str, Any]] = {}
 
     def add(user: dict[str, str]) -> dict[str, Any]:
-        row = {"id": len(rows) + 1, "email": user["email"], "name": user["name"]}
+        row: dict[str, Any] = {"id": len(rows) + 1, "email": user["email"], "name": user["name"]}
         row["password_hash"] = "pbkdf2_sha256$1000$" + user["password"][::-1].encode().hex()
         if bug != "not stored" or not rows:
             rows[row["id"]] = row

@@ -316,9 +316,9 @@ def check_shift_schema(ddl: str) -> str:
     try:
         tables = decompose(load_shifts(), _SCHEMA_TABLES)
         for table in _SCHEMA_TABLES:  # parents before children, as the foreign keys require
-            for row in tables[table].itertuples(index=False):
+            for shift in tables[table].itertuples(index=False):
                 try:
-                    _insert(db, table, row)
+                    _insert(db, table, shift)
                 except sqlite3.DatabaseError as error:
                     if "mismatch" in str(error):
                         why = (
@@ -330,7 +330,7 @@ def check_shift_schema(ddl: str) -> str:
                     else:
                         why = "A key or constraint states something that these honest rows do not obey."
                     raise Hint(
-                        f"Your schema refuses the real data: {table} row {tuple(row)} was refused ({error}). {why}"
+                        f"Your schema refuses the real data: {table} row {tuple(shift)} was refused ({error}). {why}"
                     ) from None
         for table, row, honest in _HONEST:
             refusal = _accepts(db, table, row)
@@ -339,10 +339,10 @@ def check_shift_schema(ddl: str) -> str:
                     f"Your schema refuses an honest row, {honest}: {table} {row} ({refusal}). A key or UNIQUE "
                     "on a column that no rule makes unique refuses real data."
                 )
-        for table, row, broken in _BREAKING:
-            if _accepts(db, table, row) is None:
+        for table, bad_row, broken in _BREAKING:
+            if _accepts(db, table, bad_row) is None:
                 raise Hint(
-                    f"The database accepted {broken}: {table} {row}. A rule the schema does not enforce is "
+                    f"The database accepted {broken}: {table} {bad_row}. A rule the schema does not enforce is "
                     "broken by the first program with a bug. Make the left side of each rule the key of its "
                     "table, and each reference a FOREIGN KEY to a key."
                 )
