@@ -298,3 +298,129 @@ def test_request_trace_text_ends_with_its_query_count(queries: int, said: str) -
         "GET /x → 200 in 10.000 ms (HTTP (client + server) 4.000, framework 3.000, route 1.000, "
         f"logic 1.500, database 0.500; {said})"
     )
+
+
+# --- added after a mutmut run over labsupport (issue #15): each test kills surviving mutants -----
+
+
+class Clock:
+    """Stands in for tracing.perf_counter: every reading is `step` seconds after the last."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 1000.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_the_middleware_appends_its_header_to_the_apps_own_in_milliseconds(monkeypatch) -> None:
+    """Mutations that survived mutmut: `message.get("headers", [])` -> `.get(None, [])`,
+    `.get("XXheadersXX", [])`, `.get("HEADERS", [])` (the app's own headers dropped); the app time
+    `* 1000` -> `* 1001`; the header name `b"server-timing"` -> `b"SERVER-TIMING"` (ASGI header
+    names are lowercase)."""
+    import asyncio
+
+    monkeypatch.setattr("labsupport.tracing.perf_counter", Clock(0.001))
+
+    async def app(scope, receive, send):
+        with span("service"):  # two readings: 1 ms
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    asyncio.run(ServerTimingMiddleware(app)({"type": "http"}, receive, send))
+    # readings: request in (1), span start (2) and end (3), response start (4): app = 3 ms
+    assert sent[0]["headers"] == [
+        (b"content-type", b"text/plain"),
+        (b"server-timing", b"service;dur=1.000, app;dur=3.000"),
+    ]
+    assert sent[1] == {"type": "http.response.body", "body": b"ok"}
+
+
+def test_the_middleware_passes_lifespan_events_through_untouched() -> None:
+    """An app's start-up (the bookshop loads its data there) runs through the middleware.
+
+    Mutations that survived mutmut: for a non-HTTP scope, `await self.app(scope, receive, send)` with
+    any argument replaced by None or left out. uvicorn's lifespan="auto" swallows a failing start-up,
+    so no test that serves an app noticed.
+    """
+    import asyncio
+
+    events = []
+
+    async def app(scope, receive, send):
+        assert scope["type"] == "lifespan"
+        message = await receive()
+        events.append(message["type"])
+        await send({"type": "lifespan.startup.complete"})
+
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "lifespan.startup"}
+
+    asyncio.run(ServerTimingMiddleware(app)({"type": "lifespan"}, receive, send))
+    assert events == ["lifespan.startup"] and sent == [{"type": "lifespan.startup.complete"}]
+
+
+def test_sql_time_is_recorded_in_milliseconds(monkeypatch) -> None:
+    """Mutations that survived mutmut: the db time `* 1000` -> `/ 1000` and `* 1001` (the only test
+    checked `>= 0`)."""
+    engine = instrument_engine(sql_engine())
+    monkeypatch.setattr("labsupport.tracing.perf_counter", Clock(0.002))
+    with engine.connect() as conn, record_spans() as spans:
+        conn.execute(sa.text("SELECT 1"))
+    engine.dispose()
+    assert spans.durations == {"db": pytest.approx(2.0)} and spans.queries == 1
+
+
+def test_trace_request_splits_a_full_header_into_exact_layers(monkeypatch) -> None:
+    """Mutations that survived mutmut: `ms("service", db)` and `ms("route", service)` with the name
+    replaced by None or misspelt (the layer read as the one nested inside it); the client total
+    `* 1000` -> `* 1001`. The real-server tests only checked that the layers add up."""
+    monkeypatch.setattr("labsupport.tracing.perf_counter", Clock(0.015))
+    with fake_client('db;dur=1;desc="2 queries", service;dur=3, route;dur=6, app;dur=10') as client:
+        trace = trace_request(client, "GET", "http://lab.test/")
+    assert trace.total == pytest.approx(15.0)
+    assert trace.layers() == pytest.approx(dict(zip(LAYERS, [5.0, 4.0, 3.0, 2.0, 1.0])))
+    assert trace.queries == 2
+
+
+@pytest.mark.parametrize(
+    ("header", "description"),
+    [
+        (r'db;desc="1 \" 2, 3";dur=4, app;dur=5', '1 " 2, 3'),  # an escaped quote, then a comma
+        ('db;desc="";dur=4, app;dur=5', ""),  # an empty quoted description
+        ('db;desc="a=b";dur=4, app;dur=5', "a=b"),  # "=" inside the value
+    ],
+)
+def test_parse_server_timing_descriptions_with_quotes_and_equals(header: str, description: str) -> None:
+    """Mutations that survived mutmut: in `_split_outside_quotes`, the backslash test
+    `char == "\\\\"` misspelt and `escaped = True` -> `False`/`None` (an escaped quote ended the
+    quoted string, so the comma after it split the entry); in `_unquote`, `len(value) >= 2` -> `> 2`
+    or `>= 3` (`""` stayed two quote characters); `param.partition("=")` -> `rpartition`."""
+    metrics = parse_server_timing(header)
+    assert metrics["db"] == ServerTimingMetric("db", 4.0, description)
+    assert metrics["app"].duration == 5.0
+
+
+@pytest.mark.parametrize(("queries", "desc"), [(0, "0 queries"), (1, "1 query"), (2, "2 queries")])
+def test_recorder_header_says_query_or_queries(queries: int, desc: str) -> None:
+    """Mutations that survived mutmut: in `SpanRecorder.header`, `self.queries == 1` -> `... or True`
+    and "queries" misspelt (only one query was ever tested)."""
+    spans = SpanRecorder()
+    spans.add("db", 0.5)
+    spans.queries = queries
+    assert spans.header() == f'db;dur=0.500;desc="{desc}"'
