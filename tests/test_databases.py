@@ -236,3 +236,36 @@ def test_the_sweep_only_asks_whether_a_process_lives_and_keeps_what_it_cannot_te
     databases._remove_databases_of_dead_processes()
     assert someone_elses.exists() and not gone.exists()
     assert sorted(sent) == [(4_000_001, 0), (4_000_002, 0)]
+
+
+def test_sql_engine_is_quiet_unless_asked_and_echo_reaches_the_url_switch_too(monkeypatch, tmp_path):
+    """Echo on by default would print every statement into every cell of every lesson.
+
+    Mutations that survived mutmut (issue #15): `echo: bool = False` -> `True`; with
+    LAB_DATABASE_URL, `create_engine(url, echo=echo)` -> `echo=None` or without echo.
+    """
+    quiet = sql_engine()
+    assert quiet.echo is False
+    quiet.dispose()
+    monkeypatch.setenv("LAB_DATABASE_URL", f"sqlite:///{tmp_path / 'chosen.db'}")
+    chosen = sql_engine(echo=True)
+    assert chosen.echo is True
+    chosen.dispose()
+
+
+def test_a_database_folder_removed_early_is_no_error_when_the_engine_goes():
+    """The folder may be gone already (removed by hand, or by a tmp cleaner); collecting the engine
+    then says nothing. pytest turns an exception raised in the finalizer into a failing warning.
+
+    Mutations that survived mutmut (issue #15): `weakref.finalize(engine, shutil.rmtree, directory,
+    True)` with `ignore_errors` -> `None`, `False`, or left out.
+    """
+    import shutil
+
+    engine = sql_engine()
+    directory = sqlite_path(engine).parent
+    shutil.rmtree(directory)
+    engine.dispose()
+    del engine
+    gc.collect()
+    assert not directory.exists()
