@@ -1,6 +1,7 @@
 import asyncio
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -307,3 +308,115 @@ def test_https_bad_arguments_are_plain_errors(ca):
         serve("app", ca=ca)
     with pytest.raises(TypeError, match="trustme.CA"):
         serve(make_https_app(), ca="my-ca.pem")
+
+
+# --- added after a mutmut run over labsupport (issue #15) ---------------------------------------
+# mutmut could not mutate _KeepAliveAfterCrash.__call__ (its trampoline makes uvicorn take the
+# wrapper for an ASGI2 factory); these mutants were applied by hand.
+
+
+async def raw_app(scope, receive, send):
+    """A plain ASGI app, as 01-http writes them: no Starlette in front to answer 500 for it."""
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/crash-before-answering":
+        raise RuntimeError("bug before the response started")
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def test_an_app_crashing_before_it_answers_gets_a_500_and_the_connection_stays_usable():
+    """Mutations that survived (applied by hand): the wrapper's own answer `"status": 500` -> 501, and
+    its body `b"Internal Server Error"` -> `b""` (a Starlette app answers 500 itself, so only an app
+    without Starlette reaches that code)."""
+    server = serve(raw_app, name="raw-crash")
+    response = server.client.get("/crash-before-answering")
+    assert (response.status_code, response.text) == (500, "Internal Server Error")
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert server.client.get("/fine").text == "ok"  # and the server goes on answering
+
+
+def test_request_options_reach_the_transport():
+    """`server.client.get(..., follow_redirects=True)` must follow the redirect.
+
+    Mutation that survived mutmut: `_LabClient.send` calling `super().send(request)` without
+    `**kwargs`, which silently dropped follow_redirects, auth and stream.
+    """
+    from fastapi.responses import RedirectResponse
+
+    app = make_app()
+
+    @app.get("/old")
+    def old():
+        return RedirectResponse("/hello")
+
+    server = serve(app, name="redirects")
+    assert server.client.get("/old").status_code == 307  # httpx does not follow by default
+    followed = server.client.get("/old", follow_redirects=True)
+    assert followed.status_code == 200 and followed.json()["hello"] == "world"
+
+
+def test_a_server_that_ended_on_its_own_is_named_in_the_connect_error():
+    """Mutations that survived mutmut: the ConnectError's message replaced by None or left out (the
+    student saw a bare "[Errno 111] Connection refused" with no server name)."""
+    server = serve(make_app(), name="gone")
+    server._uvicorn.should_exit = True  # the server ends without stop(): its client stays open
+    server._thread.join(5)
+    with pytest.raises(httpx.ConnectError) as raised:
+        server.client.get("/hello")
+    assert str(raised.value).startswith(
+        f"cannot connect to server 'gone' at 127.0.0.1:{server.port} for GET /hello: it is not running"
+    )
+
+
+def test_stop_gives_a_hung_request_one_second_not_more():
+    """The notebook's last cell (stop_all) must not wait on an endpoint stuck in a loop.
+
+    Mutation that survived mutmut: `timeout_graceful_shutdown=1` -> `None` (uvicorn then waits for
+    the request until stop's 5 s join runs out and it forces the exit: 6 s).
+    """
+    server = serve(make_app(), name="hung-at-stop", timeout=0.2)
+    with pytest.raises(httpx.ReadTimeout):
+        server.client.get("/hang")
+    started = time.perf_counter()
+    server.stop()
+    assert time.perf_counter() - started < 3.5
+    assert not server.running
+
+
+def test_starting_a_server_takes_milliseconds_not_a_polling_interval():
+    """Mutation that survived mutmut: the start-up poll's `time.sleep(0.0005)` -> `time.sleep(1.0005)`
+    (every serve() then took over a second). The best of three starts is compared, with a wide margin."""
+    durations = []
+    for _ in range(3):
+        started = time.perf_counter()
+        serve(make_app(), name="quick")
+        durations.append(time.perf_counter() - started)
+    assert min(durations) < 0.5
+
+
+def test_a_kernel_that_never_stopped_its_server_still_exits():
+    """Server threads are daemons: a process that forgets stop_all() exits anyway.
+
+    Mutations that survived mutmut: the server thread's `daemon=True` -> `False`, `None`, or left out
+    (the process then hung at exit, waiting for uvicorn).
+    """
+    code = (
+        "from fastapi import FastAPI; from labsupport.servers import serve; "
+        "server = serve(FastAPI(), name='forgotten'); print(server.running)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert (result.returncode, result.stdout.strip()) == (0, "True")
+
+
+def test_a_crash_log_entry_keeps_the_message_and_names_the_exception():
+    """Mutations that survived mutmut: in `_RouteServerLogs.filter`, `text += ...` -> `text = ...`
+    (the record's own message lost) and `type(exc).__name__` -> `type(None).__name__` ("NoneType")."""
+    server = serve(make_app(), name="crash-log")
+    assert server.client.get("/crash").status_code == 500
+    deadline = time.perf_counter() + 5  # the record may trail the response
+    while not server.log and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    (entry,) = server.log
+    assert entry.startswith("Exception in ASGI application")
+    assert entry.endswith("\nRuntimeError: bug in the endpoint")
