@@ -316,7 +316,8 @@ class Clock:
 
 def test_the_middleware_appends_its_header_to_the_apps_own_in_milliseconds(monkeypatch) -> None:
     """Mutations that survived mutmut: `message.get("headers", [])` -> `.get(None, [])`,
-    `.get("XXheadersXX", [])`, `.get("HEADERS", [])` (the app's own headers dropped); the app time
+    `.get("XXheadersXX", [])`, `.get("HEADERS", [])` (the app's own headers dropped), and
+    `.get("headers", None)` or `.get("headers")` (a start message without headers crashed); the app time
     `* 1000` -> `* 1001`; the header name `b"server-timing"` -> `b"SERVER-TIMING"` (ASGI header
     names are lowercase)."""
     import asyncio
@@ -344,6 +345,13 @@ def test_the_middleware_appends_its_header_to_the_apps_own_in_milliseconds(monke
         (b"server-timing", b"service;dur=1.000, app;dur=3.000"),
     ]
     assert sent[1] == {"type": "http.response.body", "body": b"ok"}
+
+    async def bare_app(scope, receive, send):  # ASGI lets a response start without "headers"
+        await send({"type": "http.response.start", "status": 204})
+
+    sent.clear()
+    asyncio.run(ServerTimingMiddleware(bare_app)({"type": "http"}, receive, send))
+    assert sent[0]["headers"] == [(b"server-timing", b"app;dur=1.000")]
 
 
 def test_the_middleware_passes_lifespan_events_through_untouched() -> None:
