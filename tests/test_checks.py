@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import inspect
+import signal
+import sys
+import threading
+import time
+
 import numpy as np
 import pytest
+from fastapi import FastAPI
 
 from labsupport.checks import (
+    DEFAULT_TIME_LIMIT,
     Hint,
     NotAttempted,
     Result,
+    TimeLimitExceeded,
+    call_student,
     checker,
     expect_close,
     expect_type,
@@ -342,3 +352,384 @@ def test_helpers_raise_not_attempted_for_the_placeholder():
         expect_type(..., int, "a number")
     with pytest.raises(NotAttempted):
         expect_close(..., 1)
+
+
+# --- time limits ---------------------------------------------------------------------------
+#
+# Each runaway below is stopped in about the limit (0.5 s); "< 1.5" leaves room for a loaded
+# machine. A mutation that stops nothing makes these tests hang: run them with --timeout=30.
+
+
+def _spin(answer):
+    while True:
+        pass
+
+
+@checker("Exercise 9", time_limit=0.5)
+def check_call(fn):
+    return f"fn(1) returned {fn(1)!r}"
+
+
+def _timed(call):
+    start = time.perf_counter()
+    result = call()
+    return result, time.perf_counter() - start
+
+
+def _new_threads(before, wait=1.0):
+    """The threads started since `before` still alive after up to `wait` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        new = [thread for thread in threading.enumerate() if thread not in before]
+        if not new or time.monotonic() >= deadline:
+            return new
+        time.sleep(0.01)
+
+
+def _assert_timed_out(result, seconds, limit=0.5):
+    assert result.status == "failed"
+    assert result.message.startswith(f"Your code did not finish within {limit:g} s. Look for a loop")
+    assert limit <= seconds < limit + 1
+
+
+def test_endless_loop_fails_with_the_limit_and_leaves_no_thread():
+    """(Mutation that failed this: the watchdog never interrupting the caller: the check hung.)"""
+    before = set(threading.enumerate())
+    _assert_timed_out(*_timed(lambda: check_call(_spin)))
+    assert _new_threads(before) == []
+    assert signal.getsignal(signal.SIGUSR2) is signal.SIG_DFL
+
+
+def test_blocking_sleep_in_the_main_thread_is_ended_by_the_signal():
+    """(Mutation that failed this: _take_signal always False: the sleep ran its 20 s.)"""
+    assert threading.current_thread() is threading.main_thread()
+    _assert_timed_out(*_timed(lambda: check_call(lambda x: time.sleep(20))))
+
+
+def test_answers_within_the_limit_are_unaffected():
+    """(Mutation that failed this: _finish not joining the watchdog: its thread outlived the check.)"""
+    before = set(threading.enumerate())
+
+    def slow_double(x):
+        time.sleep(0.1)
+        return 2 * x
+
+    result = check_call(slow_double)
+    assert (result.status, result.message) == ("passed", "fn(1) returned 2")
+    assert _new_threads(before, wait=0) == []
+    assert check_call(_ellipsis_body).status == "not attempted"  # not even called
+
+
+def test_call_student_returns_the_value_or_raises_with_the_limit():
+    """(Mutation that failed this: call_student turning every exception into TimeLimitExceeded.)"""
+    assert call_student(divmod, 7, 2, limit=1) == (3, 1)
+    assert call_student(dict, a=1, limit=None) == {"a": 1}
+    with pytest.raises(TimeLimitExceeded, match=r"^Your code did not finish within 0.25 s\.") as caught:
+        call_student(_spin, 1, limit=0.25)
+    assert caught.value.limit == 0.25
+    with pytest.raises(ZeroDivisionError):  # the student's own error is not hidden
+        call_student(lambda: 1 / 0, limit=1)
+
+
+def test_without_a_limit_no_watchdog_runs():
+    """(Mutations that failed this: limit=None still starting a guard; checker's time_limit
+    defaulting to None.)"""
+
+    def names():
+        return [thread.name for thread in threading.enumerate()]
+
+    assert "labsupport-time-limit" in call_student(names, limit=1)
+    assert "labsupport-time-limit" not in call_student(names, limit=None)
+
+    @checker("t", time_limit=None)
+    def unlimited(fn):
+        return ", ".join(fn())
+
+    assert "labsupport-time-limit" not in unlimited(names).message
+
+    @checker("t")
+    def by_default(fn):
+        return ", ".join(fn())
+
+    assert "labsupport-time-limit" in by_default(names).message
+    assert inspect.signature(checker).parameters["time_limit"].default == DEFAULT_TIME_LIMIT
+
+
+@pytest.mark.parametrize("limit", [0, -1, "10", True, float("nan")])
+def test_a_time_limit_must_be_a_positive_number(limit):
+    """(Mutation that failed this: _validate_limit accepting a bool, True being 1.)"""
+    with pytest.raises(ValueError, match="a time limit is a number of seconds > 0"):
+        checker("t", time_limit=limit)
+    with pytest.raises(ValueError, match="a time limit is a number of seconds > 0"):
+        call_student(print, limit=limit)
+
+
+def test_a_caller_outside_the_main_thread_is_stopped_too():
+    """The async-exception path. (Mutation that failed this: _interrupt_caller doing nothing
+    without the signal: the thread was still spinning after 3 s.)"""
+    out = {}
+    thread = threading.Thread(target=lambda: out.update(result=_timed(lambda: check_call(_spin))), daemon=True)
+    thread.start()
+    thread.join(3)
+    assert not thread.is_alive()
+    _assert_timed_out(*out["result"])
+
+
+def test_someone_elses_handler_for_the_signal_is_left_alone():
+    """Then the async-exception path stops a Python loop in the main thread. (Mutation that
+    failed this: _take_signal not looking at the current handler: it was replaced.)"""
+    calls = []
+
+    def theirs(signum, frame):
+        calls.append(signum)
+
+    previous = signal.signal(signal.SIGUSR2, theirs)
+    try:
+        _assert_timed_out(*_timed(lambda: check_call(_spin)))
+        assert signal.getsignal(signal.SIGUSR2) is theirs
+        assert calls == []
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+
+
+def test_a_shorter_limit_inside_a_check_is_the_one_reported():
+    """(Mutation that failed this: checker not catching TimeLimitExceeded: "it raised TimeLimitExceeded".)"""
+    @checker("t", time_limit=5)
+    def check(fn):
+        return call_student(fn, 1, limit=0.3)
+
+    _assert_timed_out(*_timed(lambda: check(_spin)), limit=0.3)
+
+
+def test_the_checks_limit_ends_it_even_when_the_checker_catches_its_calls_limits():
+    """The check's interrupt goes through the inner call_student as itself, not as that call's
+    TimeLimitExceeded, which the checker would catch and carry on. (Mutation that failed this:
+    call_student turning any _Interrupt into its own TimeLimitExceeded: the check ran on for
+    every input, about 50 ms each.)"""
+    slow_inputs = []
+
+    @checker("t", time_limit=0.5)
+    def check(fn):
+        for x in range(100):
+            try:
+                call_student(fn, x, limit=5)
+            except TimeLimitExceeded:
+                slow_inputs.append(x)
+        return f"slow for {len(slow_inputs)} inputs"
+
+    _assert_timed_out(*_timed(lambda: check(_spin)))
+    assert slow_inputs == []
+
+
+def test_a_check_inside_a_check_fails_alone():
+    """(Mutation that failed this: checker not catching TimeLimitExceeded: the inner check raised it.)"""
+    inner = checker("inner", time_limit=0.3)(lambda fn: fn(1))
+
+    @checker("outer", time_limit=5)
+    def outer(fn):
+        result = inner(fn)
+        if result.passed:
+            raise Hint("the inner check should have run out of time")
+        return f"inner: {result.message}"
+
+    result, seconds = _timed(lambda: outer(_spin))
+    assert result.passed
+    assert result.message.startswith("inner: Your code did not finish within 0.3 s.")
+    assert seconds < 1.3
+
+
+def test_deep_recursion_is_stopped():
+    """(Mutation that failed this: the watchdog never interrupting the caller.)"""
+    def fib(n):
+        return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+    _assert_timed_out(*_timed(lambda: check_call(lambda x: fib(100))))
+
+
+def test_catching_exception_does_not_catch_the_interrupt():
+    """(Mutation that failed this: _Interrupt derived from Exception: the loop caught it and ran on.)"""
+    def stubborn(x):
+        while True:
+            try:
+                time.sleep(0.001)
+            except Exception:
+                pass
+
+    _assert_timed_out(*_timed(lambda: check_call(stubborn)))
+
+
+def test_catching_base_exception_around_plain_code_still_ends():
+    """The interrupt is raised where the interpreter checks for it: at the loop's jump back,
+    outside this `try`. (Mutation that failed this: the watchdog never interrupting the caller.)"""
+
+    def catch_all(x):
+        count = 0
+        while True:
+            try:
+                count += 1
+            except BaseException:
+                pass
+
+    _assert_timed_out(*_timed(lambda: check_call(catch_all)))
+
+
+def test_catching_base_exception_around_a_call_survives_and_is_reported_when_it_ends():
+    """The documented limit: raised inside the `time.sleep` call, the interrupt is caught each
+    time. It is raised again every 50 ms for 2 s, then the loop is left alone (here it ends on
+    its own, then the check reports the time limit). In a thread, because in the main thread
+    the check would never return. (Mutation that failed this: a grace of 100 s: the interrupts went on.)"""
+    caught, release = [], threading.Event()
+
+    def catch_all(x):
+        while not release.is_set():
+            try:
+                time.sleep(0.001)
+            except BaseException as exc:
+                caught.append(exc)
+        return "ended on its own"
+
+    out = {}
+    thread = threading.Thread(target=lambda: out.update(result=check_call(catch_all)), daemon=True)
+    thread.start()
+    thread.join(0.5 + 2 + 0.5)
+    assert thread.is_alive()
+    interrupts = len(caught)
+    assert 10 < interrupts  # 2 s / 50 ms = 40 rounds, fewer on a loaded machine
+    time.sleep(0.3)
+    assert len(caught) == interrupts  # given up: no more interrupts
+    release.set()
+    thread.join(1)
+    assert out["result"].message.startswith("Your code did not finish within 0.5 s.")
+
+
+def _identity(x):
+    return x
+
+
+def _returns_under_a_profiler(wait=1.0):
+    """Whether a function called under sys.setprofile, in a new thread, returns within `wait` s.
+
+    CPython 3.11 spins at a profiled function call while its "asynchronous exception pending"
+    flag is set with no such exception left to raise (see checks._reset_async_flag)."""
+
+    def profiled():
+        sys.setprofile(lambda *args: None)
+        try:
+            _identity(1)
+        finally:
+            sys.setprofile(None)
+
+    thread = threading.Thread(target=profiled, daemon=True)
+    thread.start()
+    thread.join(wait)
+    return not thread.is_alive()
+
+
+def test_a_profiled_thread_still_runs_after_a_caller_was_interrupted():
+    """(Mutation that failed this: _finish cancelling a pending interrupt with
+    PyThreadState_SetAsyncExc(id, NULL) instead of letting it fire: the profiled call spun.)"""
+    out = {}
+    thread = threading.Thread(target=lambda: out.update(result=_timed(lambda: check_call(_spin))), daemon=True)
+    thread.start()
+    thread.join(3)
+    _assert_timed_out(*out["result"])
+    assert _returns_under_a_profiler()
+
+
+def test_a_profiled_thread_still_runs_while_an_interrupted_endpoint_is_blocked(stop_servers):
+    """The endpoint blocks the event loop in C for 4 s, so its interrupt stays pending until then:
+    the check still ends (after the 2 s of interrupting it again), and the flag it set is cleared.
+    (Mutation that failed this: _watch not calling _reset_async_flag: the profiled call spun until
+    the sleep ended.) The test then waits for the server thread: once awake, it logs the
+    lifespan's CancelledError into whichever test runs then, its server being deregistered."""
+    from labsupport.servers import serve
+
+    app = FastAPI()
+
+    @app.get("/")
+    async def sleeps_in_the_event_loop():
+        time.sleep(4)
+
+    @checker("t", time_limit=0.5)
+    def check(app):
+        server = serve(app, name="sleeping", timeout=10)
+        try:
+            return f"answered {server.client.get('/').status_code}"
+        finally:
+            server.stop(timeout=0.2)
+
+    before = set(threading.enumerate())
+    result, seconds = _timed(lambda: check(app))
+    assert result.message.startswith("Your code did not finish within 0.5 s.")
+    assert seconds < 3.5
+    assert _returns_under_a_profiler()
+    assert [thread.name for thread in _new_threads(before, wait=0)] == ["labsupport-server-sleeping"]
+    assert _new_threads(before, wait=3) == []
+
+
+# --- time limits: student code inside a served app ----------------------------------------
+
+
+def _looping_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/async")
+    async def blocks_the_event_loop():
+        while True:
+            pass
+
+    @app.get("/sync")
+    def blocks_a_worker_thread():
+        while True:
+            pass
+
+    return app
+
+
+@pytest.mark.parametrize("caller", ["main thread", "other thread"])
+@pytest.mark.parametrize("path", ["/async", "/sync"])
+def test_endless_endpoint_of_a_served_app_is_stopped(path, caller, stop_servers, cell_output):
+    """The loop runs in uvicorn's event loop (async) or in a worker thread (sync). A checker in
+    another thread than the main one is interrupted only once its read returns, so the server
+    answers 500 (and logs the exception) while it is still running. (Mutations that failed
+    this: _interrupt_new_threads doing nothing: Server.stop() waited 6 s on the blocked loop,
+    the worker thread spun on; no log filter: uvicorn's "Exception in ASGI application"
+    reached the cell, from another thread.)"""
+    from labsupport.servers import running_servers, serve
+
+    before = set(threading.enumerate())
+
+    @checker("Exercise 9", time_limit=0.5)
+    def check(app):
+        with serve(app, name="looping", timeout=5) as server:
+            return f"answered {server.client.get(path).status_code}"
+
+    if caller == "main thread":
+        result = _timed(lambda: check(_looping_app()))
+    else:
+        out = {}
+        thread = threading.Thread(target=lambda: out.update(result=_timed(lambda: check(_looping_app()))))
+        thread.start()
+        thread.join(10)
+        result = out["result"]
+    _assert_timed_out(*result)
+    assert _new_threads(before) == []
+    assert running_servers() == []
+    shown = cell_output()
+    assert "Traceback" not in shown
+    assert "Exception in ASGI application" not in shown
+
+
+def test_servers_left_running_by_a_stopped_check_are_stopped(stop_servers):
+    """(Mutation that failed this: _finish without its loop over the servers.)"""
+    from labsupport.servers import running_servers, serve
+
+    kept = serve(FastAPI(), name="kept")  # started before the check: left alone
+
+    @checker("t", time_limit=0.5)
+    def check(fn):
+        serve(FastAPI(), name="left-running")
+        return fn(1)
+
+    _assert_timed_out(*_timed(lambda: check(_spin)))
+    assert running_servers() == [kept]
