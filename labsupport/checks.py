@@ -30,6 +30,7 @@ import ctypes
 import dis
 import functools
 import html
+import inspect
 import logging
 import math
 import numbers
@@ -137,7 +138,9 @@ def is_placeholder(answer: object) -> bool:
     - a list, tuple, set or dict with ``...`` somewhere inside (values of dicts, nested
       containers too), e.g. ``[1, ...]`` or ``{"name": ...}``;
     - a function whose body does nothing but ``...``, ``pass``, a docstring or ``return ...``
-      (it returns None or ``...`` whatever it is given), e.g. ``def handler(request): ...``.
+      (it returns None or ``...`` whatever it is given), e.g. ``def handler(request): ...``;
+      also under a decorator that keeps it as ``__wrapped__`` (``functools.cache``, ``wraps``),
+      as the student notebooks keep a solution's decorators.
     """
     return _is_placeholder(answer, set())
 
@@ -151,6 +154,11 @@ def _is_placeholder(answer: object, seen: set[int]) -> bool:
         seen.add(id(answer))
         items = answer.values() if isinstance(answer, dict) else answer
         return any(_is_placeholder(item, seen) for item in items)
+    if callable(answer) and hasattr(answer, "__wrapped__"):
+        try:
+            answer = inspect.unwrap(answer)
+        except ValueError:  # __wrapped__ going round in a circle
+            return False
     if isinstance(answer, types.FunctionType):
         return _is_stub_function(answer)
     return False

@@ -14,10 +14,19 @@ of the ``### BEGIN SOLUTION`` line, after a ``# YOUR ANSWER HERE`` comment line,
   which could use the region's names, never runs. A function whose whole body was the region
   becomes a stub that checks recognise; otherwise a check should treat a returned ``...`` as
   not attempted (`labsupport.checks.expect_type` does);
-- otherwise ``name = ...`` for each name the region binds in its own scope, in order of first
-  binding: assignment targets (tuple unpacking, annotated and augmented assignments, ``for``
-  and ``with ... as`` targets, also inside ``if``/``for``/``try`` blocks), ``def`` and ``class``
-  names and imports — so later cells that use those names still run;
+- otherwise, statement by statement, what the region defines:
+
+  - a ``def``, ``async def`` or ``class`` at the region's top level keeps its header as written
+    (decorators, name, signature and type hints) and its docstring, with ``...`` for a body: the
+    student never retypes the ``def`` line, and a function whose body is ``...`` is "not
+    attempted" for the checks. A class keeps the headers of its methods the same way. Inside a
+    function's body the decorators are left out: there they run every time the function does,
+    and a route decorator (``@app.post(...)``) would register an empty route, which a check
+    counts as an attempt;
+  - any other statement gives ``name = ...`` for each name it binds in its own scope and that
+    is not bound yet: assignment targets (tuple unpacking, annotated and augmented
+    assignments, ``for`` and ``with ... as`` targets, also inside ``if``/``for``/``try``
+    blocks) and imports — so later cells that use those names still run;
 - otherwise (the region binds nothing, e.g. ``items.append(x)``) a bare ``...``.
 
 The region must be valid Python on its own once dedented (no IPython ``%magics``).
@@ -66,7 +75,27 @@ def student_notebook(nb: nbformat.NotebookNode, *, name: str = "notebook") -> nb
 
 def _replace_solutions(source: str, *, where: str) -> str:
     lines = source.splitlines(keepends=True)
+    regions = _regions(lines, where=where)
+    in_function = _regions_in_function_bodies(lines, regions)
     out: list[str] = []
+    position = 0
+    for (begin, end), inside in zip(regions, in_function, strict=True):
+        out += lines[position:begin]
+        indent = _BEGIN.match(lines[begin])["indent"]  # type: ignore[index]
+        code = "".join(lines[begin + 1 : end])
+        placeholder = _placeholder(code, indent, in_function=inside, where=where, first_line=begin + 2)
+        ending = "\n" if lines[end].endswith("\n") else ""
+        if len(placeholder) > 2 and placeholder[-1].strip() == "..." and lines[end + 1 : end + 2] != ["\n"]:
+            ending += "\n" * bool(lines[end + 1 :])  # a stub's body: a blank line before the code after it
+        out.append("\n".join(placeholder) + ending)
+        position = end + 1
+    out += lines[position:]
+    return "".join(out)
+
+
+def _regions(lines: list[str], *, where: str) -> list[tuple[int, int]]:
+    """(BEGIN line index, END line index) of each solution region, in order."""
+    regions = []
     begin: int | None = None  # index of the open region's BEGIN line
     for number, line in enumerate(lines):
         if _BEGIN.match(line):
@@ -81,37 +110,125 @@ def _replace_solutions(source: str, *, where: str) -> str:
                 raise ValueError(
                     f"{where}: line {number + 1}: '### END SOLUTION' without '### BEGIN SOLUTION'"
                 )
-            indent = _BEGIN.match(lines[begin])["indent"]  # type: ignore[index]
-            code = "".join(lines[begin + 1 : number])
-            placeholder = _placeholder(code, indent, where=where, first_line=begin + 2)
-            ending = "\n" if line.endswith("\n") else ""
-            out.append("\n".join(placeholder) + ending)
+            regions.append((begin, number))
             begin = None
-        elif begin is None:
-            out.append(line)
     if begin is not None:
         raise ValueError(
             f"{where}: line {begin + 1}: '### BEGIN SOLUTION' without '### END SOLUTION'"
         )
-    return "".join(out)
+    return regions
 
 
-def _placeholder(code: str, indent: str, *, where: str, first_line: int) -> list[str]:
+def _regions_in_function_bodies(lines: list[str], regions: list[tuple[int, int]]) -> list[bool]:
+    """For each region, whether it lies in a function's body (rather than at the top or in a class)."""
+    if not regions:
+        return []
+    skeleton = list(lines)  # each region's lines become `pass` lines: same line numbers, valid Python
+    for begin, end in regions:
+        indent = _BEGIN.match(lines[begin])["indent"]  # type: ignore[index]
+        skeleton[begin : end + 1] = [f"{indent}pass\n"] * (end + 1 - begin)
     try:
-        tree = ast.parse(textwrap.dedent(code))
+        tree = ast.parse("".join(skeleton))
+    except SyntaxError:  # e.g. a %magic elsewhere in the cell: an indented region is taken for a body
+        return [bool(_BEGIN.match(lines[begin])["indent"]) for begin, _ in regions]  # type: ignore[index]
+    scopes = [
+        (node.lineno, node.end_lineno or node.lineno, not isinstance(node, ast.ClassDef))
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ]
+    found = []
+    for begin, _ in regions:
+        line = begin + 1
+        around = [scope for scope in scopes if scope[0] < line <= scope[1]]
+        found.append(max(around)[2] if around else False)  # the innermost: the latest to start
+    return found
+
+
+def _placeholder(code: str, indent: str, *, in_function: bool, where: str, first_line: int) -> list[str]:
+    code = textwrap.dedent(code)
+    try:
+        tree = ast.parse(code)
     except SyntaxError as exc:
         line = first_line + (exc.lineno or 1) - 1
         raise ValueError(
             f"{where}: line {line}: the solution region is not valid Python on its own "
             f"({exc.msg}); keep each region a whole statement or block, without %magics"
         ) from None
-    lines = [f"{indent}# YOUR ANSWER HERE"]
     if any(isinstance(node, ast.Return) for node in _own_scope(tree.body)):
-        return [*lines, f"{indent}return ..."]
-    names = list(dict.fromkeys(_bound_names(tree.body)))
-    if not names:
-        return [*lines, f"{indent}..."]
-    return [*lines, *(f"{indent}{name} = ..." for name in names)]
+        body = ["return ..."]
+    else:
+        body = _definitions_and_names(tree.body, code.splitlines(), decorators=not in_function) or ["..."]
+    return [f"{indent}{line}" if line else "" for line in ["# YOUR ANSWER HERE", *body]]
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+def _definitions_and_names(statements: list[ast.stmt], source: list[str], *, decorators: bool) -> list[str]:
+    """A stub for each definition, ``name = ...`` for the other names bound; a blank line between
+    a stub and what follows it."""
+    chunks: list[list[str]] = []  # each stub, and each run of `name = ...` lines
+    bound: set[str] = set()
+    assigning = False  # whether the last chunk is a run of `name = ...` lines
+    for statement in statements:
+        if isinstance(statement, _DEFINITIONS):
+            chunks.append(_stub(statement, source, decorators=decorators))
+            bound.add(statement.name)
+            assigning = False
+            continue
+        names = [name for name in dict.fromkeys(_bound_names([statement])) if name not in bound]
+        bound.update(names)
+        if not names:
+            continue
+        if not assigning:
+            chunks.append([])
+            assigning = True
+        chunks[-1] += [f"{name} = ..." for name in names]
+    lines: list[str] = []
+    for chunk in chunks:
+        lines += [""] * bool(lines) + chunk
+    return lines
+
+
+def _stub(node: _Definition, source: list[str], *, decorators: bool) -> list[str]:
+    """`node`'s header as written (with its decorators if `decorators`), its docstring, then ``...``.
+
+    A class gets its methods' (and nested classes') stubs, decorators included, instead of ``...``.
+    `source` holds the lines that the node's positions refer to.
+    """
+    start = node.decorator_list[0].lineno if decorators and node.decorator_list else node.lineno
+    first = node.body[0]
+    before_body = _columns(source[first.lineno - 1], 0, first.col_offset)
+    if before_body.strip():  # the body starts on the header's last line: `def f(x): return x`
+        header = source[start - 1 : first.lineno]
+        header[-1] = before_body.rstrip()
+        inner = _columns(source[node.lineno - 1], 0, node.col_offset) + " " * 4
+    else:
+        header = source[start - 1 : first.lineno - 1]
+        while not header[-1].strip() or header[-1].lstrip().startswith("#"):  # not the header's own
+            header.pop()
+        inner = before_body
+    lines = list(header)
+    members = node.body
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        docstring = source[first.lineno - 1 : first.end_lineno]
+        docstring[-1] = _columns(docstring[-1], 0, first.end_col_offset)
+        docstring[0] = inner + _columns(docstring[0], first.col_offset)
+        lines += docstring
+        members = members[1:]
+    methods = [member for member in members if isinstance(member, _DEFINITIONS)]
+    if isinstance(node, ast.ClassDef) and methods:
+        for number, method in enumerate(methods):
+            lines += [""] * bool(number) + _stub(method, source, decorators=True)
+    else:
+        lines.append(inner + "...")
+    return lines
+
+
+def _columns(line: str, start: int, end: int | None = None) -> str:
+    """``line[start:end]`` counted as ast counts columns: in bytes of UTF-8."""
+    return line.encode()[start:end].decode()
 
 
 _NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)

@@ -190,6 +190,23 @@ def test_functions_with_a_body_are_not_placeholders(fn):
     assert not is_placeholder(fn)
 
 
+def test_a_decorated_stub_is_a_placeholder_through_its_wrapped_function():
+    """The student notebooks keep a solution's decorators. (Mutation that failed this: no
+    inspect.unwrap in _is_placeholder.)"""
+    import functools
+
+    assert is_placeholder(functools.cache(_ellipsis_body))
+    assert not is_placeholder(functools.cache(_returns_constant))
+
+    class Loop:
+        def __call__(self):
+            return 1
+
+    loop = Loop()
+    loop.__wrapped__ = loop  # unwrapping would never end
+    assert not is_placeholder(loop)
+
+
 def test_placeholder_function_is_not_attempted():
     assert check_double(_ellipsis_body).status == "not attempted"
 

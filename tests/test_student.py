@@ -9,6 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from labsupport.checks import is_placeholder
 from labsupport.student import build_student, main, student_notebook
 
 
@@ -44,7 +45,8 @@ def test_assignments_become_placeholders_and_the_rest_is_kept():
     )
 
 
-def test_def_class_and_imports_are_bound_by_name():
+def test_imports_are_bound_by_name_and_definitions_keep_their_header():
+    """(Mutation that failed this: def and class treated like the other statements: `handler = ...`.)"""
     source = (
         "### BEGIN SOLUTION\n"
         "import os.path, json as js\n"
@@ -57,7 +59,7 @@ def test_def_class_and_imports_are_bound_by_name():
         "### END SOLUTION"
     )
     assert _cell(source) == (
-        "# YOUR ANSWER HERE\nos = ...\njs = ...\nC = ...\nhandler = ...\nRepo = ..."
+        "# YOUR ANSWER HERE\nos = ...\njs = ...\nC = ...\n\ndef handler(request):\n    ...\n\nclass Repo:\n    ..."
     )
 
 
@@ -120,7 +122,7 @@ def test_return_nested_in_a_block_counts_but_not_in_a_nested_function():
         "    return 1\n"
         "### END SOLUTION\n"
     )
-    assert _cell(nested) == "# YOUR ANSWER HERE\nhelper = ...\n"
+    assert _cell(nested) == "# YOUR ANSWER HERE\ndef helper():\n    ...\n"
 
 
 def test_region_binding_nothing_becomes_ellipsis_with_its_indentation():
@@ -160,7 +162,298 @@ def test_placeholders_compile_and_run(tmp_path):
     )
     namespace: dict = {}
     exec(compile(_cell(source), "cell", "exec"), namespace)
-    assert namespace["result"] == (..., ..., ..., ...)
+    x, y, f, g = namespace["result"]
+    assert (x, y, g) == (..., ..., ...)
+    assert f is namespace["f"] and is_placeholder(f)
+
+
+# --- definitions keep their header ----------------------------------------------------------
+
+
+def test_def_keeps_signature_type_hints_and_docstring_with_a_blank_line_before_the_code_after():
+    """(Mutation that failed this: _stub without the docstring lines.)"""
+    source = (
+        "### BEGIN SOLUTION\n"
+        "def find_customer(conn: sa.Connection, email: str = '') -> list[tuple]:\n"
+        '    """Rows of the customer with this email,\n'
+        "    as (id, name).\n"
+        '    """\n'
+        "    query = sa.text('SELECT id, name FROM customers WHERE email = :email')\n"
+        "    return conn.execute(query, {'email': email}).fetchall()\n"
+        "### END SOLUTION\n"
+        "check_find_customer(find_customer)\n"
+    )
+    assert _cell(source) == (
+        "# YOUR ANSWER HERE\n"
+        "def find_customer(conn: sa.Connection, email: str = '') -> list[tuple]:\n"
+        '    """Rows of the customer with this email,\n'
+        "    as (id, name).\n"
+        '    """\n'
+        "    ...\n"
+        "\n"
+        "check_find_customer(find_customer)\n"
+    )
+
+
+def test_a_header_is_kept_as_written_without_the_comments_before_the_body():
+    """(Mutation that failed this: the header taken up to the body's line, comments included.)"""
+    source = (
+        "### BEGIN SOLUTION\n"
+        "def total(\n"
+        "    prices,  # in cents\n"
+        "    tax: float = 0.2,\n"
+        ") -> int:  # rounded down\n"
+        "    # add them up\n"
+        "\n"
+        "    return int(sum(prices) * (1 + tax))\n"
+        "### END SOLUTION\n"
+    )
+    assert _cell(source) == (
+        "# YOUR ANSWER HERE\n"
+        "def total(\n"
+        "    prices,  # in cents\n"
+        "    tax: float = 0.2,\n"
+        ") -> int:  # rounded down\n"
+        "    ...\n"
+    )
+
+
+def test_one_line_def_and_async_def():
+    """(Mutation that failed this: the one-line case not cut at the body: `def double(x): return 2 * x`
+    was kept whole.)"""
+    source = (
+        "### BEGIN SOLUTION\n"
+        "def double(x): return 2 * x\n"
+        "async def request_id(request, call_next):\n"
+        "    response = await call_next(request)\n"
+        "    return response\n"
+        "### END SOLUTION\n"
+    )
+    assert _cell(source) == (
+        "# YOUR ANSWER HERE\n"
+        "def double(x):\n"
+        "    ...\n"
+        "\n"
+        "async def request_id(request, call_next):\n"
+        "    ...\n"
+    )
+
+
+def test_columns_are_counted_in_bytes_as_ast_counts_them():
+    """(Mutation that failed this: _columns slicing the str itself: the header was cut 2 characters
+    late, `ë"): r`.)"""
+    source = (
+        "### BEGIN SOLUTION\n"
+        'def greet(name="Zoë — 2"): return f"Hello, {name}"\n'
+        'class Café: "Où l’on sert — du café."\n'
+        "### END SOLUTION\n"
+    )
+    assert _cell(source) == (
+        "# YOUR ANSWER HERE\n"
+        'def greet(name="Zoë — 2"):\n'
+        "    ...\n"
+        "\n"
+        "class Café:\n"
+        '    "Où l’on sert — du café."\n'
+        "    ...\n"
+    )
+
+
+def test_decorators_are_kept_at_the_top_and_in_a_class():
+    """(Mutation that failed this: stubs built without their decorators everywhere.)"""
+    source = (
+        "### BEGIN SOLUTION\n"
+        "@app.get(\n"
+        "    '/items/{item_id}',\n"
+        "    status_code=200,\n"
+        ")\n"
+        "@functools.cache\n"
+        "def read_item(item_id: int) -> dict:\n"
+        "    return {'id': item_id}\n"
+        "### END SOLUTION\n"
+        "class Repo:\n"
+        "    ### BEGIN SOLUTION\n"
+        "    @property\n"
+        "    def table(self) -> str:\n"
+        "        return 'books'\n"
+        "    ### END SOLUTION\n"
+    )
+    assert _cell(source) == (
+        "# YOUR ANSWER HERE\n"
+        "@app.get(\n"
+        "    '/items/{item_id}',\n"
+        "    status_code=200,\n"
+        ")\n"
+        "@functools.cache\n"
+        "def read_item(item_id: int) -> dict:\n"
+        "    ...\n"
+        "\n"
+        "class Repo:\n"
+        "    # YOUR ANSWER HERE\n"
+        "    @property\n"
+        "    def table(self) -> str:\n"
+        "        ...\n"
+    )
+
+
+def test_decorators_are_left_out_inside_a_function_body():
+    """A route decorator there would register an empty route each time the function runs.
+    (Mutation that failed this: _regions_in_function_bodies answering False for every region.)"""
+    source = (
+        "def add_user_routes(app, store):\n"
+        '    """The routes you add."""\n'
+        "    ### BEGIN SOLUTION\n"
+        "    @app.post('/api/users', status_code=201)\n"
+        "    def create_user(user: UserIn, response: Response):\n"
+        "        return store.add(user)\n"
+        "\n"
+        "    @app.delete('/api/users/{user_id}', status_code=204)\n"
+        "    async def delete_user(user_id: int):\n"
+        "        store.delete(user_id)\n"
+        "    ### END SOLUTION\n"
+        "\n"
+        "\n"
+        "class Api:\n"
+        "    def routes(\n"
+        "        self,\n"
+        "    ):\n"
+        "        ### BEGIN SOLUTION\n"
+        "        @self.app.get('/')\n"
+        "        def home():\n"
+        "            return {}\n"
+        "        ### END SOLUTION\n"
+    )
+    assert _cell(source) == (
+        "def add_user_routes(app, store):\n"
+        '    """The routes you add."""\n'
+        "    # YOUR ANSWER HERE\n"
+        "    def create_user(user: UserIn, response: Response):\n"
+        "        ...\n"
+        "\n"
+        "    async def delete_user(user_id: int):\n"
+        "        ...\n"
+        "\n"
+        "\n"
+        "class Api:\n"
+        "    def routes(\n"
+        "        self,\n"
+        "    ):\n"
+        "        # YOUR ANSWER HERE\n"
+        "        def home():\n"
+        "            ...\n"
+    )
+
+
+@pytest.mark.parametrize(("indent", "kept"), [("", True), ("    ", False)], ids=["at the top", "indented"])
+def test_a_cell_that_does_not_parse_decides_by_indentation(indent, kept):
+    """A %magic elsewhere in the cell: an indented region is taken for a function body. (Mutation
+    that failed this: the fallback answering False for every region.)"""
+    decorator = f"{indent}@app.get('/')\n" if kept else ""
+    source = (
+        "%timeit -n 1 pass\n"
+        f"{indent}### BEGIN SOLUTION\n"
+        f"{indent}@app.get('/')\n"
+        f"{indent}def home():\n"
+        f"{indent}    return {{}}\n"
+        f"{indent}### END SOLUTION\n"
+    )
+    assert _cell(source) == (
+        f"%timeit -n 1 pass\n{indent}# YOUR ANSWER HERE\n{decorator}{indent}def home():\n{indent}    ...\n"
+    )
+
+
+def test_class_keeps_its_docstring_and_its_methods_headers():
+    """(Mutation that failed this: a class stub always `...`, without its methods.)"""
+    source = (
+        "### BEGIN SOLUTION\n"
+        "class UserStore(Store):\n"
+        '    """Users in memory."""\n'
+        "    table = 'users'\n"
+        "\n"
+        "    def __init__(self) -> None:\n"
+        "        self.rows = []\n"
+        "\n"
+        "    @staticmethod\n"
+        "    def clean(email: str) -> str:\n"
+        "        return email.lower()\n"
+        "\n"
+        "    class Row:\n"
+        "        id: int\n"
+        "### END SOLUTION\n"
+    )
+    assert _cell(source) == (
+        "# YOUR ANSWER HERE\n"
+        "class UserStore(Store):\n"
+        '    """Users in memory."""\n'
+        "    def __init__(self) -> None:\n"
+        "        ...\n"
+        "\n"
+        "    @staticmethod\n"
+        "    def clean(email: str) -> str:\n"
+        "        ...\n"
+        "\n"
+        "    class Row:\n"
+        "        ...\n"
+    )
+
+
+def test_mixed_region_keeps_the_order_and_binds_each_name_once():
+    """(Mutation that failed this: names bound by a def not recorded, so `parse = ...` followed.)"""
+    source = (
+        "### BEGIN SOLUTION\n"
+        "LIMIT = 10\n"
+        "import re\n"
+        "def parse(text):\n"
+        "    return re.findall('x', text)\n"
+        "PATTERN = re.compile('y')\n"
+        "LIMIT = 20\n"
+        "parse = functools.cache(parse)\n"
+        "class Parser:\n"
+        "    pass\n"
+        "### END SOLUTION\n"
+        "print(parse, PATTERN, Parser)\n"
+    )
+    assert _cell(source) == (
+        "# YOUR ANSWER HERE\n"
+        "LIMIT = ...\n"
+        "re = ...\n"
+        "\n"
+        "def parse(text):\n"
+        "    ...\n"
+        "\n"
+        "PATTERN = ...\n"
+        "\n"
+        "class Parser:\n"
+        "    ...\n"
+        "\n"
+        "print(parse, PATTERN, Parser)\n"
+    )
+
+
+def test_every_stub_is_not_attempted_for_the_checks():
+    """The build and the checks agree: each function the build leaves is a placeholder. (Mutation
+    that failed this: is_placeholder not unwrapping: the functools.cache'd stub counted as an answer.)"""
+    source = (
+        "import functools\n"
+        "### BEGIN SOLUTION\n"
+        "def plain(x):\n"
+        '    """Twice x."""\n'
+        "    return 2 * x\n"
+        "async def asynchronous(request, call_next):\n"
+        "    return await call_next(request)\n"
+        "@functools.cache\n"
+        "def cached(n: int) -> int:\n"
+        "    return n\n"
+        "class Guard:\n"
+        "    def __call__(self, token: str) -> dict:\n"
+        "        return {'token': token}\n"
+        "### END SOLUTION\n"
+    )
+    namespace: dict = {}
+    exec(compile(_cell(source), "cell", "exec"), namespace)
+    for name in ("plain", "asynchronous", "cached"):
+        assert is_placeholder(namespace[name]), name
+    assert is_placeholder(namespace["Guard"].__call__)
 
 
 def test_cell_without_markers_is_identical():
