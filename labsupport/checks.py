@@ -43,7 +43,7 @@ import time
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from labsupport.crashes import describe_exception
 
@@ -227,18 +227,23 @@ def _describe_crash(exc: Exception, expects: str | None) -> str:
     return message
 
 
-def expect_type(answer: object, types_: type | tuple[type, ...], description: str) -> None:
-    """Raise `Hint` unless `answer` is an instance of `types_` (described to the student).
+@overload
+def expect_type(answer: object, types_: type[_T], description: str) -> _T: ...
+@overload
+def expect_type(answer: object, types_: tuple[type, ...], description: str) -> Any: ...
+def expect_type(answer: object, types_: type | tuple[type, ...], description: str) -> Any:
+    """Return `answer` if it is an instance of `types_`; else raise `Hint` (described to the student).
 
     ``True``/``False`` are not accepted as numbers unless `bool` is listed. Use
     ``numbers.Integral`` or ``numbers.Real`` to accept NumPy's numbers too (pandas returns
-    them). A ``...`` raises `NotAttempted`.
+    them). A ``...`` raises `NotAttempted`. Returned so that a checker can write
+    ``sql = expect_type(sql, str, ...)`` and the type checker knows what it holds.
     """
     if answer is ...:
         raise NotAttempted(_NOT_ATTEMPTED_MESSAGE)
     allowed = types_ if isinstance(types_, tuple) else (types_,)
     if isinstance(answer, allowed) and not (isinstance(answer, bool) and bool not in allowed):
-        return
+        return answer
     raise Hint(f"Expected {description}, but got {_short_repr(answer)} ({type(answer).__name__}).")
 
 
@@ -256,8 +261,7 @@ def expect_close(
     The hint says "too high" or "too low" without giving the expected value away; `hint` adds a
     sentence of your own. A ``...`` raises `NotAttempted`.
     """
-    expect_type(answer, numbers.Real, "a number")
-    value = float(answer)  # type: ignore[arg-type]
+    value = float(expect_type(answer, (numbers.Real,), "a number"))
     if math.isnan(value):
         raise Hint(f"{what} is not a number (nan). {hint}".strip())
     if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=abs_tol):
@@ -483,6 +487,8 @@ def _set_async_exc(thread: threading.Thread, exc: type[BaseException]) -> None:
     Never with NULL, to cancel one: that sets the interpreter's "asynchronous exception pending"
     flag too (CPython 3.11), and nothing clears it again (see `_reset_async_flag`).
     """
+    if thread.ident is None:  # not started: nothing runs in it
+        return
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(exc))
 
 
@@ -523,7 +529,7 @@ def _take_signal(guard: _Guard) -> bool:
 def _release_signal(guard: _Guard) -> None:
     if guard in _signal_guards:
         _signal_guards.remove(guard)
-    if not _signal_guards and signal.getsignal(_POKE) is _on_poke:
+    if not _signal_guards and _POKE is not None and signal.getsignal(_POKE) is _on_poke:
         signal.signal(_POKE, signal.SIG_DFL)
 
 

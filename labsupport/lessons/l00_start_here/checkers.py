@@ -112,8 +112,7 @@ def _judge_share(answer: object, trace: RequestTrace, where: str) -> None:
         raise Hint(
             f"database_share returned the text {answer!r}: return the number itself (format it only when you print it)."
         )
-    expect_type(answer, numbers.Real, "a number between 0 and 1")
-    value = float(answer)  # type: ignore[arg-type]
+    value = float(expect_type(answer, (numbers.Real,), "a number between 0 and 1"))
     expected = trace.database / trace.total
     if math.isnan(value):
         raise Hint(f"{where}: database_share returned nan (not a number).")

@@ -135,14 +135,14 @@ def exercise_engine() -> sa.Engine:
 
 def _run_query(sql: object, columns_wanted: str) -> tuple[list[str], list[tuple]]:
     """Run the student's SELECT on a fresh exercise database: (column names, rows)."""
-    expect_type(sql, str, 'SQL text in a string, e.g. "SELECT ... FROM customers ..."')
-    if not sql.strip():  # type: ignore[union-attr]
+    sql = expect_type(sql, str, 'SQL text in a string, e.g. "SELECT ... FROM customers ..."')
+    if not sql.strip():
         raise Hint("The string is empty: write a SELECT query in it.")
     engine = exercise_engine()
     try:
         with engine.connect() as conn:
             try:
-                result = conn.exec_driver_sql(sql)  # type: ignore[arg-type]
+                result = conn.exec_driver_sql(sql)
             except sa.exc.DBAPIError as exc:
                 raise Hint(f"The database refused your SQL: {db_error_message(exc)}") from None
             if not result.returns_rows:

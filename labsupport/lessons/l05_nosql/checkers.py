@@ -114,7 +114,7 @@ class BlogModel:
 
 
 def _choices(answer: object) -> dict[str, str]:
-    expect_type(answer, dict, 'a dict such as {"comments": "embed", "author": "reference"}')
+    answer = expect_type(answer, dict, 'a dict such as {"comments": "embed", "author": "reference"}')
     for relation in RELATIONS:
         if relation not in answer:
             raise Hint(f'Give a choice for {relation!r} too: the dict needs the keys "comments" and "author".')
@@ -219,7 +219,7 @@ def revenue_per_genre_sql(
 def _validate_pipeline(pipeline: object) -> list[dict]:
     if isinstance(pipeline, dict):
         raise Hint("A pipeline is a list of stages: put your stage dicts inside [ ... ].")
-    expect_type(pipeline, list, "a list of stages such as [{'$match': ...}, {'$group': ...}]")
+    pipeline = expect_type(pipeline, list, "a list of stages such as [{'$match': ...}, {'$group': ...}]")
     if not pipeline:
         raise Hint("The pipeline is empty: add stages such as $match, $unwind, $group and $sort.")
     for number, stage in enumerate(pipeline, start=1):
@@ -246,7 +246,7 @@ _UNWIND_HINT = (
 
 
 def _run(pipeline: list[dict], orders: list[dict]) -> list[Any]:
-    collection = mongomock.MongoClient().shop.orders
+    collection: Any = mongomock.MongoClient().shop.orders
     collection.insert_many(copy.deepcopy(orders))
     try:
         return list(collection.aggregate(copy.deepcopy(pipeline)))

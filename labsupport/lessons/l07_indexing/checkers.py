@@ -110,8 +110,8 @@ class _Index:
 
 def _apply_index(statement: object) -> tuple[sa.Engine, _Index]:
     """Create the student's index on a practice database: the engine and what the index is."""
-    expect_type(statement, str, "a CREATE INDEX statement as a string")
-    if not _CREATE_INDEX.match(statement):  # type: ignore[arg-type]
+    statement = expect_type(statement, str, "a CREATE INDEX statement as a string")
+    if not _CREATE_INDEX.match(statement):
         raise Hint(
             "Write one statement that starts with CREATE INDEX, e.g. "
             "'CREATE INDEX ix_orders_status ON orders (status)'."
@@ -120,7 +120,7 @@ def _apply_index(statement: object) -> tuple[sa.Engine, _Index]:
     with engine.begin() as conn:
         before = _index_names(conn)
         try:
-            conn.exec_driver_sql(statement)  # type: ignore[arg-type]
+            conn.exec_driver_sql(statement)
         except sa.exc.DBAPIError as error:
             raise Hint(f"SQLite could not run your statement: {error.orig}") from None
         created = sorted(_index_names(conn) - before)
@@ -220,6 +220,7 @@ def check_search_index(statement: str) -> str:
             f"The plan is `{step.detail}`: only customer_id is searched in the index. Put ordered_on "
             "right after customer_id, so that the date range is searched in the index too."
         )
+    assert step is not None  # every plan above used the index, or a hint was raised
     return (
         f"Right: {step.detail}, for every customer and date tried. Both conditions are searched in the index: "
         "the equality column first, then the range, because within one customer the entries are sorted by date."
@@ -249,6 +250,7 @@ def check_covering_index(statement: str) -> str:
                 "SQLite reads all of it. Put customer_id first so that it can search the index."
             )
         raise _not_searched_hint(plan, index.table, columns)
+    assert step is not None  # every plan above used the index, or a hint was raised
     return (
         f"Right: {step.detail}. SQLite answers from the index alone and never reads the table: every column the "
         "query needs is in the index entry."
@@ -298,8 +300,8 @@ def _days(conn: sa.Connection, ids: set[int]) -> list[str]:
 
 @checker("Exercise 4: a month's orders, searched", expects="a SELECT query as a string, with :month")
 def check_month_query(sql: str) -> str:
-    expect_type(sql, str, "a SELECT query as a string, with the parameter :month")
-    if ":month" not in sql:  # type: ignore[operator]
+    sql = expect_type(sql, str, "a SELECT query as a string, with the parameter :month")
+    if ":month" not in sql:
         raise Hint("Keep the parameter :month in your query (e.g. '2024-03'): the check runs it for several months.")
     engine = practice_database(MONTH_INDEXES)
     with engine.connect() as conn:

@@ -14,7 +14,7 @@ from labsupport.lessons.l09_security.checkers import (
     check_search_app,
     check_stolen_hash,
 )
-from labsupport.lessons.l09_security.labapps import shop_engine, make_vulnerable_search_app
+from labsupport.lessons.l09_security.labapps import make_vulnerable_search_app, shop_engine
 
 __all__ = [
     "check_account_update",

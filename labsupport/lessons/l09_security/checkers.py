@@ -34,10 +34,10 @@ from labsupport.checks import Hint, NotAttempted, checker, expect_type
 from labsupport.lessons.l09_security.labapps import (
     PRODUCTS,
     USERS,
-    shop_engine,
     make_settings_app,
     make_vulnerable_search_app,
     password_hashes,
+    shop_engine,
 )
 from labsupport.lessons.l09_security.webparse import PageShape, page_shape, script_policy_problem
 from labsupport.servers import Server, ServerError, serve
@@ -119,17 +119,16 @@ def check_stolen_hash(steal_admin_hash: Callable[[httpx.Client], str]) -> str:
             answers: list[httpx.Response] = []
             server.client.event_hooks["response"].append(answers.append)
             try:
-                stolen = steal_admin_hash(server.client)
+                answer: object = steal_admin_hash(server.client)
             except Exception as exc:  # say what the app answered last: that is what the student must read
                 last = answers[-1] if answers else None
                 said = f" The app's last answer was {last.status_code} {last.read().decode()[:160]}." if last else ""
                 raise Hint(f"Your steal_admin_hash raised {type(exc).__name__}: {str(exc)[:120]}.{said}") from None
     finally:
         engine.dispose()
-    if stolen is None or stolen is ...:
+    if answer is None or answer is ...:
         raise NotAttempted("Your steal_admin_hash returns nothing yet: return the hash you extracted.")
-    expect_type(stolen, str, "the hash as a string (such as '$2b$12$...')")
-    stolen = stolen.strip()
+    stolen = expect_type(answer, str, "the hash as a string (such as '$2b$12$...')").strip()
     admin_hash = hashes[_ADMIN_EMAIL]
     if stolen == admin_hash:
         how = (
@@ -562,7 +561,7 @@ def check_csrf_defence(issue_token: Callable[[str], str], accept: Callable[..., 
             "if you check the Origin header, compare it for equality with the site's own origin "
             "(str(request.base_url) without the final /) and refuse a request that has none"
         )
-        attacks = (
+        attacks: tuple[tuple[str, str | None, str | None, str], ...] = (
             ("a form on another site, without a token", _EVIL, None, token_advice),
             ("a form on another site, with an empty token", _EVIL, "", token_advice),
             (
@@ -588,9 +587,9 @@ def check_csrf_defence(issue_token: Callable[[str], str], accept: Callable[..., 
             ),
             ("a request without an Origin header, with the attacker's token", None, mallory_token, origin_advice),
         )
-        for what, origin, token, advice in attacks:
+        for what, attack_origin, attack_token, advice in attacks:
             before = app.state.emails["ada"]
-            forged = _post_email(client, sessions["ada"], _ATTACKER_EMAIL, origin=origin, token=token)
+            forged = _post_email(client, sessions["ada"], _ATTACKER_EMAIL, origin=attack_origin, token=attack_token)
             if forged.status_code >= 500:
                 raise Hint(
                     f"Against {what}, your defence crashed instead of refusing ({_detail(forged)}): return False."
@@ -697,6 +696,7 @@ def _changes(before: dict, after: dict) -> dict[str, tuple[Any, Any]]:
 def check_account_update(apply_changes: Callable[[dict, dict], dict]) -> str:
     if not callable(apply_changes):
         raise Hint(f"Pass your function apply_changes itself, not a {type(apply_changes).__name__}.")
+    body: dict[str, Any]
     for account, body in _LEGITIMATE:
         result, _, error = _apply(apply_changes, account, body)
         if error is not None:
@@ -704,6 +704,7 @@ def check_account_update(apply_changes: Callable[[dict, dict], dict]) -> str:
                 f"The legitimate update {body} raised {_describe(error)}. A partial update "
                 "names only some fields: make every field optional in the input model."
             )
+        assert result is not None  # _apply returns a dict whenever nothing was raised
         wrong = _changes({**account, **body}, result)
         if wrong:
             key, (expected, got) = next(iter(wrong.items()))
