@@ -57,11 +57,30 @@ _VOLATILE_METADATA = ("execution", "ExecuteTime")
 
 
 def clean(nb: NotebookNode) -> NotebookNode:
-    """Drop what changes on every run without meaning anything: execution timestamps."""
+    """Drop what changes on every run without meaning anything: execution timestamps, and where
+    the kernel happened to flush a cell's printed text (consecutive stdout pieces become one)."""
     for cell in nb.cells:
         for key in _VOLATILE_METADATA:
             cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = _joined_streams(cell.outputs)
     return nb
+
+
+def _joined_streams(outputs: list) -> list:
+    joined: list = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            joined.append(output)
+    return joined
 
 
 def execute(path: Path, *, timeout: int = 300) -> NotebookNode:

@@ -41,6 +41,8 @@ def test_stored_outputs_come_from_a_clean_run(path):
             assert output.get("name") != "stderr", f"cell {index} stored stderr: {output.get('text')!r}"
             data = output.get("data", {})
             assert "<Figure" not in data.get("text/plain", "") or "image/png" in data, f"cell {index}: empty figure"
+        kinds = [(o.output_type, o.get("name")) for o in cell.outputs]
+        assert all(a != b or a[0] != "stream" for a, b in zip(kinds, kinds[1:])), f"cell {index}: split stream"
 
 
 def test_contents_table_in_start_here_is_current():
@@ -129,6 +131,26 @@ def test_notebook_paths_are_in_number_order_whatever_the_folder_lists_first(tmp_
     for name in names:
         _write_notebook(tmp_path / name, "# x")
     assert [p.name for p in notebook_paths(tmp_path)] == sorted(names)
+
+
+def test_clean_joins_the_pieces_of_one_stream_and_keeps_others_apart():
+    """The kernel flushes printed text when it likes: a busy run stores one print as two pieces.
+    (Mutation that failed this: _joined_streams returning its input.)"""
+    cell = nbformat.v4.new_code_cell("print(1); print(2)")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="2\n"),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "3"}, execution_count=1),
+        nbformat.v4.new_output("stream", name="stdout", text="4\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="5\n"),
+    ]
+    outputs = clean(nbformat.v4.new_notebook(cells=[cell])).cells[0].outputs
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in outputs] == [
+        ("stream", "stdout", "1\n2\n"),
+        ("execute_result", None, None),
+        ("stream", "stdout", "4\n"),
+        ("stream", "stderr", "5\n"),
+    ]
 
 
 def test_clean_drops_execution_timestamps_only():

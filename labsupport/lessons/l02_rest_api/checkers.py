@@ -413,7 +413,8 @@ def check_users_api(build_app: Callable[[], Any]) -> str:
         )
     if not any(_STUDENT_ROUTES.match(f"{method} {path}") for method, path in app_routes(app)):
         raise NotAttempted(
-            "Add your routes inside add_user_routes(app, store) (replace the `... ` lines), then run this cell again."
+            "Add your routes inside add_user_routes(app, store) (a decorator above each function, and its body), "
+            "then run this cell again."
         )
     try:
         report = run_conformance(app, USERS_EXPECTATIONS, rules=USERS_RULES)
