@@ -267,6 +267,32 @@ def _public(user: dict[str, str]) -> dict[str, str]:
     return {"email": user["email"], "name": user["name"]}
 
 
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _missing_user_hint(response: httpx.Response, who: str) -> str:
+    """What is wrong with the read route's answer for a user that is not in the store.
+
+    Said from what the app answered, so that a crash is not called a 200 and a read route that
+    answers 200 for nobody is not blamed on DELETE.
+    """
+    if response.status_code >= 500:
+        return (
+            f"Your read route crashed for {who} (the exception is under got:). store.get(user_id) gives "
+            "None for a missing user: check for None and raise HTTPException(404, ...)."
+        )
+    if response.status_code == 200:
+        return (
+            f"Your read route answered 200 for {who}: store.get(user_id) gives None for a missing user; "
+            "raise HTTPException(404, ...) instead of returning None."
+        )
+    return f"A user that is not in the store is 404, not {response.status_code}: raise HTTPException(404, ...)."
+
+
 def _empty_body(response: httpx.Response) -> str | None:
     return None if not response.content else "an empty body (204 No Content has none)"
 
@@ -338,8 +364,7 @@ USERS_EXPECTATIONS = (
         "GET",
         "/api/users/999999",
         expect_status=404,
-        hint="store.get(user_id) gives None for a missing user: raise HTTPException(404, ...) "
-        "instead of returning None with a 200.",
+        hint=lambda response: _missing_user_hint(response, "a user that does not exist"),
     ),
     Expectation(
         "the same email again is 409",
@@ -373,7 +398,11 @@ USERS_EXPECTATIONS = (
         "GET",
         "{ada}",
         expect_status=404,
-        hint="After DELETE, reading the user must give 404: does your delete remove it from the store?",
+        hint=lambda response: (
+            "After DELETE the user is still there: does your delete remove it from the store?"
+            if response.status_code == 200 and _json_or_none(response) is not None
+            else _missing_user_hint(response, "the user you deleted")
+        ),
     ),
     Expectation(
         "the list no longer has the deleted user",

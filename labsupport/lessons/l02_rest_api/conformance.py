@@ -49,7 +49,9 @@ class Expectation:
     - `expect` is either a JSON subset the body must contain (dict keys recursively, lists item
       by item) or a function ``check(response) -> None | str`` returning what was expected
       when the response does not meet it;
-    - `hint` is shown when this expectation fails;
+    - `hint` is shown when this expectation fails: a text, or a function ``hint(response) -> str``
+      for a hint that depends on what the app answered (a crash and a wrong 200 are different
+      mistakes);
     - `remember` saves the response's ``Location`` header (as a path) under that name.
     """
 
@@ -59,7 +61,7 @@ class Expectation:
     json: Any = None
     expect_status: int | tuple[int, ...] = 200
     expect: Any = None
-    hint: str = ""
+    hint: str | Callable[[httpx.Response], str] = ""
     remember: str | None = None
 
 
@@ -239,13 +241,15 @@ def _check_one(
             False,
             expected=_status_text(expectation.expect_status),
             got=f"no response ({exc})",
-            hint=expectation.hint,
+            hint=expectation.hint if isinstance(expectation.hint, str) else "",
         )
     if expectation.remember and "location" in response.headers:
         remembered[expectation.remember] = _as_path(response.headers["location"])
     got = _response_text(response, recorder.errors if recorder else [])
 
-    def failed(expected: str, hint: str) -> Outcome:
+    def failed(expected: str, hint: str | Callable[[httpx.Response], str]) -> Outcome:
+        if not isinstance(hint, str):
+            hint = hint(response)
         return Outcome(expectation, request, False, expected=expected, got=got, hint=hint)
 
     for rule in rules:

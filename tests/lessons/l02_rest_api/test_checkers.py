@@ -248,6 +248,8 @@ def users_app_builder(*, wrong: str = "", add_routes: bool = True):
             if wrong == "read the first user" and store.get(user_id) is not None:
                 return store.all()[0]
             row = store.get(user_id)
+            if wrong == "crash for missing":
+                return {**row}  # TypeError on None: a 500
             if row is None and wrong != "200 for missing":
                 raise HTTPException(400 if wrong == "400 for missing" else 404, "missing")
             return row
@@ -306,6 +308,40 @@ def test_users_api_wrong_gets_the_right_hint(wrong, failing, hint):
     assert first.startswith(f"✘ {failing}\n"), result.message
     assert hint in first
     assert "  sent:     " in first and "  expected: " in first and "  got:      " in first
+
+
+def _failure(result, name):
+    """The block of the report for the expectation called `name`."""
+    return next(block for block in result.message.split("\n\n") if block.startswith(f"✘ {name}\n"))
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint", "not_said"),
+    [
+        ("200 for missing", "Your read route answered 200 for a user that does not exist", "crashed"),
+        ("crash for missing", "Your read route crashed for a user that does not exist", "with a 200"),
+        ("400 for missing", "is 404, not 400", "answered 200"),
+    ],
+)
+def test_users_api_missing_user_hint_says_what_the_app_answered(wrong, hint, not_said):
+    """A crash is not called a 200 (#16). (Mutation that failed this: a fixed hint text again.)"""
+    block = _failure(check_users_api(users_app_builder(wrong=wrong)), "a missing user is 404")
+    assert hint in block and not_said not in block, block
+
+
+@pytest.mark.parametrize(
+    ("wrong", "hint", "not_said"),
+    [
+        ("delete keeps", "After DELETE the user is still there: does your delete remove it", "read route"),
+        ("200 for missing", "Your read route answered 200 for the user you deleted", "does your delete remove"),
+        ("crash for missing", "Your read route crashed for the user you deleted", "does your delete remove"),
+    ],
+)
+def test_users_api_deleted_user_hint_blames_the_route_that_is_wrong(wrong, hint, not_said):
+    """A read route that answers 200 for nobody is not a broken delete (#16).
+    (Mutation that failed this: the old fixed hint "does your delete remove it from the store?")"""
+    block = _failure(check_users_api(users_app_builder(wrong=wrong)), "the deleted user is gone")
+    assert hint in block and not_said not in block, block
 
 
 def test_users_api_leak_names_the_field():
