@@ -283,14 +283,16 @@ def _missing_user_hint(response: httpx.Response, who: str) -> str:
     if response.status_code >= 500:
         return (
             f"Your read route crashed for {who} (the exception is under got:). store.get(user_id) gives "
-            "None for a missing user: check for None and raise HTTPException(404, ...)."
+            "None for a missing user: check for None and raise HTTPException(404, 'no such user')."
         )
     if response.status_code == 200:
         return (
             f"Your read route answered 200 for {who}: store.get(user_id) gives None for a missing user; "
-            "raise HTTPException(404, ...) instead of returning None."
+            "raise HTTPException(404, 'no such user') instead of returning None."
         )
-    return f"A user that is not in the store is 404, not {response.status_code}: raise HTTPException(404, ...)."
+    return (
+        f"A user that is not in the store is 404, not {response.status_code}: raise HTTPException(404, 'no such user')."
+    )
 
 
 def _empty_body(response: httpx.Response) -> str | None:
@@ -373,7 +375,7 @@ USERS_EXPECTATIONS = (
         json={**ADA, "name": "Ada Again"},
         expect_status=409,
         hint="store.add raises EmailTaken for an email in use: catch it and raise "
-        "HTTPException(409, ...). It is a conflict with existing data, not a server error.",
+        "HTTPException(409, 'email taken'). It is a conflict with existing data, not a server error.",
     ),
     Expectation(
         "a user without an email is 422",
@@ -416,7 +418,8 @@ USERS_EXPECTATIONS = (
         "DELETE",
         "{ada}",
         expect_status=404,
-        hint="store.delete(user_id) returns False when there was no such user: raise HTTPException(404, ...) then.",
+        hint="store.delete(user_id) returns False when there was no such user: "
+        "raise HTTPException(404, 'no such user') then.",
     ),
 )
 

@@ -379,9 +379,13 @@ def _wrong_keys(api_key: str) -> list[tuple[str, str, str]]:
         "secrets.compare_digest(x_api_key, API_KEY), not `in`, startswith() or endswith()."
     )
     keys = [
-        ("a wrong key", "not-the-key",
-         "the guard must raise HTTPException(401, ...): returning a value or writing a log line "
-         "does not stop the request."),
+        (
+            "a wrong key",
+            "not-the-key",
+            "the guard must raise HTTPException(401, 'missing or wrong API key', "
+            "headers={'WWW-Authenticate': 'APIKey'}): returning a value or writing a log line "
+            "does not stop the request.",
+        ),
         ("an empty key", "", "an empty X-API-Key header is no key at all."),
         ("the key minus its last character", api_key[:-1], part),
         ("the key minus its first character", api_key[1:], part),
@@ -390,11 +394,21 @@ def _wrong_keys(api_key: str) -> list[tuple[str, str, str]]:
     ]
     other_case = api_key.upper() if api_key.upper() != api_key else api_key.lower()
     if other_case != api_key:
-        keys.append(("the key in another case", other_case,
-                     "your guard compares without case (lower() or upper()), which makes the key far "
-                     "easier to guess. Compare it exactly, with secrets.compare_digest."))
-    keys.append(("a wrong key of the right length", _same_length_wrong_key(api_key),
-                 "compare the whole key with secrets.compare_digest(x_api_key, API_KEY)."))
+        keys.append(
+            (
+                "the key in another case",
+                other_case,
+                "your guard compares without case (lower() or upper()), which makes the key far "
+                "easier to guess. Compare it exactly, with secrets.compare_digest.",
+            )
+        )
+    keys.append(
+        (
+            "a wrong key of the right length",
+            _same_length_wrong_key(api_key),
+            "compare the whole key with secrets.compare_digest(x_api_key, API_KEY).",
+        )
+    )
     return keys
 
 
@@ -404,7 +418,10 @@ def _same_length_wrong_key(api_key: str) -> str:
 
 
 def _expect_header_only(
-    client: httpx.Client, guard: Callable[..., Any], api_key: str, sources: dict[str, str],
+    client: httpx.Client,
+    guard: Callable[..., Any],
+    api_key: str,
+    sources: dict[str, str],
     crashes: list[BaseException],
 ) -> None:
     """The right key sent anywhere but X-API-Key (and with no X-API-Key) must get 401."""
@@ -415,14 +432,18 @@ def _expect_header_only(
         crashes.clear()
         in_url = client.get("/private", params={name: api_key})
         _expect_rejected(
-            in_url, f"the key in the URL (`/private?{name}=...`)", crashes,
+            in_url,
+            f"the key in the URL (`/private?{name}=...`)",
+            crashes,
             "URLs end up in server logs, proxies and browser history: read the key only from the "
             f"{_KEY_HEADER} header, with Header().",
         )
         crashes.clear()
         in_cookie = client.get("/private", headers={"Cookie": f"{name}={api_key}"})
         _expect_rejected(
-            in_cookie, f"the key in a cookie (`Cookie: {name}=...`)", crashes,
+            in_cookie,
+            f"the key in a cookie (`Cookie: {name}=...`)",
+            crashes,
             "a browser sends its cookies with every request to the site, whoever made the page that "
             f"sent it (CSRF, 09-security): read the key only from the {_KEY_HEADER} header.",
         )
@@ -430,7 +451,9 @@ def _expect_header_only(
         crashes.clear()
         in_authorization = client.get("/private", headers={"Authorization": value})
         _expect_rejected(
-            in_authorization, f"the key in the Authorization header (`Authorization: {value[:7]}...`)", crashes,
+            in_authorization,
+            f"the key in the Authorization header (`Authorization: {value[:7]}...`)",
+            crashes,
             f"the exercise's clients send the key in {_KEY_HEADER} only: read it there and nowhere else.",
         )
 
@@ -463,8 +486,11 @@ def check_api_key_guard(require_api_key: Callable[..., Any], api_key: str) -> st
     with serve(app, name="check-api-key") as server:
         client = server.client
         _expect_rejected(
-            client.get("/private"), "a request without a key", crashes,
-            "the guard must raise HTTPException(401, ...) when the header is missing: returning a value or "
+            client.get("/private"),
+            "a request without a key",
+            crashes,
+            "the guard must raise HTTPException(401, 'missing or wrong API key', "
+            "headers={'WWW-Authenticate': 'APIKey'}) when the header is missing: returning a value or "
             "writing a log line does not stop the request.",
         )
         for what, wrong, why in _wrong_keys(api_key):
@@ -524,8 +550,7 @@ def _books_router(make_books_router: Callable[[], Any]) -> APIRouter:
         raise NotAttempted("make_books_router() still returns ...: write the router, then run this cell again.")
     if not isinstance(router, APIRouter):
         raise Hint(
-            f"make_books_router() should return the APIRouter it built (`return router`), not "
-            f"{type(router).__name__}."
+            f"make_books_router() should return the APIRouter it built (`return router`), not {type(router).__name__}."
         )
     paths = {getattr(route, "path_format", getattr(route, "path", "")) for route in router.routes}
     expected = {_PREFIX + path for path in (*_STATIC_ROUTES, "/{book_id}")}

@@ -215,9 +215,22 @@ def _status_hint(status: int, crashes: list[BaseException], what: str) -> None:
                 f"Your dependency raised {describe_exception(crash)} for {what}: the token's header chose the "
                 "algorithm. Fix it on the server: algorithms=['HS256']."
             )
+        if "ellipsis" in str(crash):  # HTTPException(403, ...) typed as the instructions show it
+            raise Hint(
+                f"For {what} your dependency raised an HTTPException whose detail is `...`, which cannot be sent "
+                "as JSON. In the instructions `...` stands for your own words: write a message, e.g. "
+                'HTTPException(403, "admins only").'
+            )
+        if isinstance(crash, jwt.InvalidTokenError):
+            raise Hint(
+                f"Your dependency raised {describe_exception(crash)} for {what}, uncaught. Catch jwt.InvalidTokenError "
+                '(the parent of every PyJWT error) and raise HTTPException(401, "invalid token", '
+                'headers={"WWW-Authenticate": "Bearer"}) instead.'
+            )
         raise Hint(
-            f"Your dependency raised {describe_exception(crash)} for {what}. Catch jwt.InvalidTokenError "
-            "(the parent of every PyJWT error) and raise HTTPException(401, ...) instead."
+            f"Your dependency raised {describe_exception(crash)} for {what}: it must answer with an "
+            "HTTPException (401 for a token that is missing or invalid, 403 for a valid token without the "
+            "admin role), never crash."
         )
     if status == 422:
         raise Hint(
@@ -486,15 +499,23 @@ def check_idor_fix(get_order: Callable[..., Any]) -> str:
             headers = _log_in(client, username)
             missing = {}
             for order_id in _MISSING_IDS:
-                response = get(order_id, headers, username, "No such order: use orders.get(order_id) and raise "
-                               "HTTPException(404) when it is None.")
+                response = get(
+                    order_id,
+                    headers,
+                    username,
+                    "No such order: use orders.get(order_id) and raise HTTPException(404) when it is None.",
+                )
                 if response.status_code != 404:
                     raise Hint(f"GET /orders/{order_id} (no such order) got {response.status_code}; expected 404.")
                 missing[order_id] = response
             leaked = []
             for order_id, order in _ORDERS.items():
-                response = get(order_id, headers, username, "The user is a dict with the keys 'username' and "
-                               "'role'; each order has an 'owner'.")
+                response = get(
+                    order_id,
+                    headers,
+                    username,
+                    "The user is a dict with the keys 'username' and 'role'; each order has an 'owner'.",
+                )
                 own = order["owner"] == username
                 if own and response.status_code != 200:
                     raise Hint(

@@ -239,6 +239,26 @@ def _guard(
     return guard
 
 
+def ellipsis_detail(token: Annotated[str, Depends(oauth2_scheme)]) -> dict:
+    try:
+        claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp"]})
+    except jwt.InvalidTokenError:
+        raise HTTPException(401, "Invalid token", headers=UNAUTHORIZED) from None
+    if claims.get("role") != "admin":
+        raise HTTPException(403, ...)
+    return claims
+
+
+def crashes_on_roles(token: Annotated[str, Depends(oauth2_scheme)]) -> dict:
+    try:
+        claims = jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp"]})
+    except jwt.InvalidTokenError:
+        raise HTTPException(401, "Invalid token", headers=UNAUTHORIZED) from None
+    if "admin" not in claims.get("role") + 1:  # a TypeError for every role
+        raise HTTPException(403, "Admins only")
+    return claims
+
+
 def _decoded_by_hand(token: str) -> dict:
     """A verifier written by hand: checks the HMAC only when the token has a signature."""
     header, payload, signature = token.split(".")
@@ -371,6 +391,10 @@ WRONG_ROLE_GUARDS = [
     ("one admin by name, not by role", _guard(lambda role: True, decode=lambda t: _only_admin_1(t)),
      r"Another admin \(sub 'root', role 'admin'\) got 403"),
     ("403 for forged tokens", forged_tokens_get_403, r"got 403: a forged or expired token is no identity"),
+    # The instructions write HTTPException(403, ...): `...` typed literally is not a message (#16).
+    ("HTTPException(403, ...) typed as shown", ellipsis_detail,
+     r"HTTPException whose detail is `\.\.\.`.*HTTPException\(403, \"admins only\"\)"),
+    ("a crash that is no JWT error", crashes_on_roles, r"raised TypeError.*never crash"),
 ]
 
 
