@@ -275,3 +275,16 @@ def _imports_of(source: str) -> list[tuple[str, str]]:
         if isinstance(node, ast.ImportFrom)
         for alias in node.names
     ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_recap_ends_with_further_reading_from_primary_sources(path):
+    """Each notebook's last markdown cell is its recap, with a few links to primary sources
+    (the RFC, the OWASP cheat sheet, the database manual) before "Next"."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    recap = "".join([c for c in cells if c["cell_type"] == "markdown"][-1]["source"])
+    assert recap.startswith("## Recap"), "the last markdown cell is the recap"
+    reading = recap.split("**Further reading:**", 1)
+    assert len(reading) == 2, "the recap has a **Further reading:** paragraph"
+    links = re.findall(r"\]\((https://[^)\s]+)\)", reading[1].split("**Next:**")[0])
+    assert len(links) >= 2, f"at least two links to sources, found {links}"
