@@ -288,3 +288,32 @@ def test_recap_ends_with_further_reading_from_primary_sources(path):
     assert len(reading) == 2, "the recap has a **Further reading:** paragraph"
     links = re.findall(r"\]\((https://[^)\s]+)\)", reading[1].split("**Next:**")[0])
     assert len(links) >= 2, f"at least two links to sources, found {links}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_student_scaffolds_keep_every_def_and_class_line(path):
+    """A coding exercise shows its skeleton: each function or class a solution defines keeps its
+    `def`/`class` line in the student build, never a bare `name = ...` that hides that a
+    function is expected. (Mutation that failed this: student.py's stub for a def reverted to
+    `name = ...`.)"""
+    import textwrap
+
+    import nbformat
+
+    from labsupport.student import student_notebook
+
+    nb = nbformat.read(path, as_version=4)
+    for original, student in zip(nb.cells, student_notebook(nb, name=path.name).cells):
+        if original.cell_type != "code" or "### BEGIN SOLUTION" not in original.source:
+            continue
+        # Regions at the start of a line: a region inside a function body keeps that function's
+        # own def line (it is outside the region) and becomes `return ...`.
+        for region in re.findall(r"^### BEGIN SOLUTION\n(.*?)### END SOLUTION", original.source, re.DOTALL | re.M):
+            tree = ast.parse(textwrap.dedent(region))
+            for node in tree.body:
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    keyword = "class" if isinstance(node, ast.ClassDef) else "def"
+                    assert re.search(rf"^\s*(async )?{keyword} {node.name}\b", student.source, re.M), (
+                        f"{node.name} lost its {keyword} line in the student build"
+                    )
+                    assert not re.search(rf"^\s*{node.name} = \.\.\.", student.source, re.M)
