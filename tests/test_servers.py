@@ -271,6 +271,14 @@ def test_serves_https_to_a_client_that_trusts_the_ca(ca):
         assert "running" in repr(server)
 
 
+def test_the_certificate_also_names_localhost(ca):
+    """A browser or client may use https://localhost:PORT; the certificate names it too.
+    (Mutation that survived mutmut: issue_cert(HOST) without "localhost".)"""
+    with serve(make_https_app(), name="t", ca=ca) as server:
+        url = server.url.replace("127.0.0.1", "localhost")
+        assert httpx.get(url, verify=trusting_context(ca), timeout=5).json() == {"ok": True}
+
+
 def test_default_trust_store_and_other_cas_are_refused(ca):
     with serve(make_https_app(), name="t", ca=ca) as server:
         with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
