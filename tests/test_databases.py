@@ -194,13 +194,17 @@ def test_folders_of_killed_kernels_are_removed_on_the_next_start(tmp_path, monke
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     orphan = tmp_path / f"labsupport-db-{int(dead.stdout)}-abc"
-    alive = tmp_path / f"labsupport-db-{os.getppid()}-def"  # our parent lives
-    unrelated = tmp_path / "labsupport-db-notapid-x"
-    for folder in (orphan, alive, unrelated):
-        folder.mkdir()
-        (folder / "lab.db").write_bytes(b"")
-    databases._remove_databases_of_dead_processes.cache_clear()
-    engine = databases.sql_engine()
+    # A living process of our own, not our parent: were the sweep ever to send a real signal by
+    # mistake, it would reach this child, not the shell running the tests.
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as living:
+        alive = tmp_path / f"labsupport-db-{living.pid}-def"
+        unrelated = tmp_path / "labsupport-db-notapid-x"
+        for folder in (orphan, alive, unrelated):
+            folder.mkdir()
+            (folder / "lab.db").write_bytes(b"")
+        databases._remove_databases_of_dead_processes.cache_clear()
+        engine = databases.sql_engine()
+        living.kill()
     assert not orphan.exists()
     assert alive.exists() and unrelated.exists()
     assert str(tmp_path / f"labsupport-db-{os.getpid()}-") in str(engine.url)
