@@ -19,7 +19,6 @@ so one order brings 3.65 rows on average: ``orders=300_000`` gives about 1.1 mil
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -31,6 +30,7 @@ import sqlalchemy as sa
 
 from labsupport import schema
 from labsupport.databases import sql_engine
+from labsupport.measurement import gc_paused
 
 __all__ = [
     "Bookshop",
@@ -109,19 +109,6 @@ def _whole_number(value: object, name: str) -> int:
     return int(value)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # A million new tuples trigger dozens of full collections that find nothing (tuples of
-    # ints and strings form no cycles); pausing the collector halves generation time.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def bookshop_rows(orders: int, seed: int = 0) -> Bookshop:
     """Generate a bookshop with ``orders`` orders; the same arguments give the same rows.
 
@@ -133,7 +120,9 @@ def bookshop_rows(orders: int, seed: int = 0) -> Bookshop:
     rng = np.random.default_rng(_whole_number(seed, "seed"))
     n_customers = max(1, n_orders // 10)
     n_books = max(MIN_BOOKS, n_orders // 20)
-    with _gc_paused():
+    # A million new tuples trigger dozens of full collections that find nothing (tuples of
+    # ints and strings form no cycles); pausing the collector halves generation time.
+    with gc_paused():
         customers = _customers(rng, n_customers)
         books, prices = _books(rng, n_books)
         orders_rows = _orders(rng, n_orders, n_customers)

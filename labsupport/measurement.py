@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["Timing", "measure", "compare", "QueryCounter", "count_queries"]
+__all__ = ["gc_paused", "Timing", "measure", "compare", "QueryCounter", "count_queries"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -91,8 +91,11 @@ def _check_count(value: object, name: str, minimum: int) -> int:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the garbage collector while timing (as `timeit` does); restore it even on error."""
+def gc_paused() -> Iterator[None]:
+    """Pause the garbage collector (as `timeit` does while timing); restore it even on error.
+
+    Also used by `labsupport.datagen`, whose million new tuples would trigger collections that find
+    nothing."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -117,7 +120,7 @@ def measure(fn: Callable[[], Any], *, repeat: int = 7, warmup: int = 1, number: 
     for _ in range(warmup):
         fn()
     samples = []
-    with _gc_paused():
+    with gc_paused():
         for _ in range(repeat):
             start = time.perf_counter()
             for _ in range(number):
@@ -156,7 +159,7 @@ def compare(
         for _ in range(warmup):
             variants[name]()
     samples: dict[str, list[float]] = {name: [] for name in names}
-    with _gc_paused():
+    with gc_paused():
         for round_ in range(rounds):
             shift = round_ % len(names)
             for name in names[shift:] + names[:shift]:
