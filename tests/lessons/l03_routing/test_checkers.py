@@ -18,23 +18,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from labsupport.lessons.l03_routing.checkers import check_api_key_guard, check_request_id, check_route_order
 from labsupport.servers import running_servers
+from lessons.corpus import assert_hint, ids
 
 pytestmark = [pytest.mark.usefixtures("stop_servers"), pytest.mark.timeout(60)]
 
 PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 KEY = "lab-key-7f3a"
 UNAUTHORIZED = {"WWW-Authenticate": "APIKey"}
-
-
-def assert_hint(result, pattern: str) -> None:
-    """`result` failed with a hint matching the regex `pattern`, and no traceback."""
-    assert result.status == "failed", result
-    assert re.search(pattern, result.message), result.message
-    assert "Traceback" not in result.message
-
-
-def ids(corpus: list[tuple[Any, ...]]) -> list[str]:
-    return [entry[0] for entry in corpus]
 
 
 # --- exercise 1: request id ------------------------------------------------------------------

@@ -30,23 +30,13 @@ from labsupport.lessons.l08_auth.checkers import (
     create_vulnerable_admin_app,
 )
 from labsupport.servers import running_servers, serve
+from lessons.corpus import assert_hint, ids
 
 pytestmark = [pytest.mark.usefixtures("stop_servers"), pytest.mark.timeout(60)]
 
 SECRET = "test-secret-0123456789abcdef0123456789"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token")
 UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
-
-
-def assert_hint(result, pattern: str) -> None:
-    """`result` failed with a hint matching the regex `pattern`, and no traceback."""
-    assert result.status == "failed", result
-    assert re.search(pattern, result.message), result.message
-    assert "Traceback" not in result.message
-
-
-def ids(corpus: list[tuple[Any, ...]]) -> list[str]:
-    return [entry[0] for entry in corpus]
 
 
 def b64url(data: bytes) -> str:
