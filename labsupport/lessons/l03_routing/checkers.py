@@ -1,5 +1,7 @@
 """Checkers for the exercises of 03-routing-middleware-controllers: a request-id middleware, an
-API-key guard and a router whose routes are shadowed.
+API-key guard, a router whose routes are shadowed, and a prediction of the order in which
+middleware see a request (`check_onion_prediction`, which sends a request through the notebook's
+app and reads the order from its trace rather than trusting a stored answer).
 
 Each checker attaches the student's code to a fresh FastAPI app, serves it on 127.0.0.1 and sends
 it real requests, then stops it. Whatever goes wrong inside the server (the student's code
@@ -33,9 +35,10 @@ from starlette.responses import PlainTextResponse, Response
 
 from labsupport.checks import Hint, NotAttempted, checker, expect_type
 from labsupport.crashes import RecordCrashes, describe_exception
+from labsupport.lessons.l03_routing.middleware import onion
 from labsupport.servers import serve
 
-__all__ = ["check_request_id", "check_api_key_guard", "check_route_order"]
+__all__ = ["check_request_id", "check_api_key_guard", "check_route_order", "check_onion_prediction"]
 
 # What the notebook asks of a request id (its REQUEST_ID_PATTERN): 1–64 letters, digits, '-', '_', '.'.
 _REQUEST_ID_RULE = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -627,4 +630,61 @@ def check_route_order(make_books_router: Callable[[], Any], books: dict[int, dic
         "Right: every route answers. Why it worked: FastAPI (like Express) tries routes in the order they "
         "were added and stops at the first path that matches, even if its parameters then fail to validate; "
         "fixed paths go first, or `{book_id:int}` makes the pattern itself refuse words."
+    )
+
+
+# --- predict, then run: the order middleware see a request in ----------------------------------
+
+
+def _order_in(app: FastAPI, headers: dict[str, str] | None) -> tuple[list[str], int]:
+    """Serve `app`, send GET /hello; the traced layers in the order the request met them, and the status."""
+    with serve(app, name="check-onion-prediction") as server:
+        response = server.client.get("/hello", headers=headers or {})
+    # onion() draws "a→ b→ route ←b ←a": the names with an arrow after them, left to right.
+    return [part[:-1] for part in onion(response).split() if part.endswith("→")], response.status_code
+
+
+@checker(
+    "Predict: which middleware sees the request first?",
+    expects="a list of the middleware's trace names, the first to see the request first",
+)
+def check_onion_prediction(predicted_order: list[str], app: FastAPI, headers: dict[str, str] | None = None) -> str:
+    """Send a request through `app` (the notebook's onion) and compare the order the layers saw it
+    with the prediction; a wrong prediction is told the real order and the rule behind it."""
+    predicted = expect_type(predicted_order, (list, tuple), "a list of names, e.g. ['a', 'b', 'c', 'd']")
+    if not isinstance(app, FastAPI):
+        raise Hint(f"Pass the app to run the prediction against (a FastAPI app), not {type(app).__name__}.")
+    if not all(isinstance(name, str) for name in predicted):
+        raise Hint("Write each middleware's name as a string in quotes, e.g. 'timing'.")
+    truth, status = _order_in(app, headers)
+    if status != 200 or not truth:
+        raise Hint(
+            f"The check's request got {status} and did not reach the route, so there is no order to compare: "
+            "pass the headers a request needs to get through, e.g. headers={'X-API-Key': API_KEY}."
+        )
+    names = ", ".join(repr(name) for name in sorted(truth))
+    unknown = [name for name in predicted if name not in truth]
+    if unknown:
+        raise Hint(
+            f"{unknown[0]!r} is not one of the names the trace writes. Use the names given to @traced: {names}."
+        )
+    if len(predicted) != len(truth) or len(set(predicted)) != len(predicted):
+        raise Hint(
+            f"Name each of the {len(truth)} middleware exactly once ({names}), in the order they see the request."
+        )
+    shown = " ".join(f"{name}→" for name in truth) + " route"
+    rule = (
+        "In FastAPI each middleware added with app.middleware('http') wraps everything added before it, "
+        "so the last one added is the outermost layer and sees the request first."
+    )
+    if list(predicted) == truth[::-1]:
+        raise Hint(
+            f"That is the order they were added in, the order Express runs them. The request really went "
+            f"{shown}: exactly the other way round. {rule}"
+        )
+    if list(predicted) != truth:
+        raise Hint(f"The request really went {shown}. {rule}")
+    return (
+        f"Right: {shown}. The last middleware added is the outermost layer, so it meets the request first and "
+        "hands the response back last: the reverse of Express's app.use order."
     )

@@ -13,10 +13,16 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import pytest
-from fastapi import APIRouter, Cookie, Header, HTTPException, Request
+from fastapi import APIRouter, Cookie, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from labsupport.lessons.l03_routing.checkers import check_api_key_guard, check_request_id, check_route_order
+from labsupport.lessons.l03_routing.checkers import (
+    check_api_key_guard,
+    check_onion_prediction,
+    check_request_id,
+    check_route_order,
+)
+from labsupport.lessons.l03_routing.middleware import record_step, traced
 from labsupport.servers import running_servers
 from lessons.corpus import assert_hint, ids
 
@@ -653,3 +659,88 @@ def test_route_order_placeholders_and_malformed_answers():
     assert_hint(check_route_order(returns_a_list, BOOKS), r"return the APIRouter.*not list")
     assert_hint(check_route_order("router", BOOKS), r"should be a function")
     assert_hint(check_route_order(RIGHT_ROUTE_ORDER[0][1], [1, 2]), r"Expected the BOOKS dict")
+
+
+# --- predict, then run: the order middleware see a request in ----------------------------------
+
+
+def _pass_through(name: str):
+    @traced(name)
+    async def middleware(request, call_next):
+        return await call_next(request)
+
+    return middleware
+
+
+@traced("api-key")
+async def _key_check(request, call_next):
+    if request.headers.get("X-API-Key") != KEY:
+        return JSONResponse({"detail": "missing or wrong API key"}, status_code=401)
+    return await call_next(request)
+
+
+def _onion_app(*names: str) -> FastAPI:
+    """The notebook's onion_app: GET /hello, and traced middleware added one by one, in this order."""
+    app = FastAPI()
+    for name in names:
+        app.middleware("http")(_key_check if name == "api-key" else _pass_through(name))
+
+    @app.get("/hello")
+    def hello(request: Request):
+        record_step(request, "route")
+        return {"hello": "world"}
+
+    return app
+
+
+ADDED = ("timing", "request-id", "logging", "api-key")  # the notebook's order: Express's
+WITH_KEY = {"X-API-Key": KEY}
+
+
+def test_onion_prediction_right_answer_passes_and_stops_its_server():
+    """The right answer is the reverse of the order added; a tuple is a list too.
+    Mutation that failed this: _order_in kept the names with the arrow before them (the way out)."""
+    for answer in (["api-key", "logging", "request-id", "timing"], ("api-key", "logging", "request-id", "timing")):
+        result = check_onion_prediction(answer, _onion_app(*ADDED), headers=WITH_KEY)
+        assert result.passed, result
+        assert "outermost" in result.message
+    assert running_servers() == []
+
+
+def test_onion_prediction_is_judged_against_the_app_it_is_given():
+    """The truth is measured, not stored: added the other way round, the Express order is right.
+    Mutation that failed this: the Express-order test compared with `truth` instead of `truth[::-1]`."""
+    assert check_onion_prediction(list(ADDED), _onion_app(*ADDED[::-1]), headers=WITH_KEY).passed
+    assert_hint(check_onion_prediction(list(ADDED[::-1]), _onion_app(*ADDED[::-1]), headers=WITH_KEY), "other way")
+
+
+WRONG_ONION = [
+    ("the Express order (as added)", ["timing", "request-id", "logging", "api-key"],
+     r"order they were added in, the order Express runs them.*api-key→ logging→ request-id→ timing→ route"
+     r".*exactly the other way round.*last one added is the outermost"),
+    ("outermost right, the rest as added", ["api-key", "timing", "request-id", "logging"],
+     r"^The request really went api-key→ logging→ request-id→ timing→ route\. .*last one added is the outermost"),
+    ("function names instead of trace names", ["api_key", "access_log", "request_id", "timing"],
+     r"'api_key' is not one of the names the trace writes.*'api-key', 'logging', 'request-id', 'timing'"),
+    ("only the first one", ["api-key"], r"Name each of the 4 middleware exactly once"),
+    ("one twice", ["api-key", "api-key", "logging", "timing"], r"exactly once"),
+    ("not strings", [4, 3, 2, 1], r"as a string in quotes"),
+    ("one string, not a list", "api-key logging request-id timing", r"Expected a list of names.*\(str\)"),
+    ("a dict", {"api-key": 1}, r"Expected a list of names"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "hint"), WRONG_ONION, ids=ids(WRONG_ONION))
+def test_onion_prediction_wrong_answers_fail_with_their_hint(name, answer, hint):
+    """Mutation that failed this: the reversed-order test compared with `truth` instead of `truth[::-1]`
+    (the Express order then got the generic hint, without "the order they were added in")."""
+    assert_hint(check_onion_prediction(answer, _onion_app(*ADDED), headers=WITH_KEY), hint)
+    assert running_servers() == []
+
+
+def test_onion_prediction_placeholder_and_malformed_calls():
+    assert check_onion_prediction(..., _onion_app(*ADDED), headers=WITH_KEY).status == "not attempted"
+    assert_hint(check_onion_prediction(list(ADDED), "app"), r"Pass the app .* not str")
+    # without the key the request never reaches the route: the notebook forgot the headers
+    assert_hint(check_onion_prediction(list(ADDED), _onion_app(*ADDED)), r"got 401 and did not reach the route")
+    assert running_servers() == []
