@@ -6,7 +6,12 @@ The modules beside this file hold the machinery; `checkers` holds the exercises'
 
 from __future__ import annotations
 
-from labsupport.lessons.l05_nosql.checkers import check_blog_model, check_rename_book, check_revenue_pipeline
+from labsupport.lessons.l05_nosql.checkers import (
+    check_blog_model,
+    check_copy_prediction,
+    check_rename_book,
+    check_revenue_pipeline,
+)
 from labsupport.lessons.l05_nosql.documents import (
     MAX_DOCUMENT_BYTES,
     CountingDatabase,
@@ -20,6 +25,7 @@ __all__ = [
     "CountingDatabase",
     "MAX_DOCUMENT_BYTES",
     "check_blog_model",
+    "check_copy_prediction",
     "check_rename_book",
     "check_revenue_pipeline",
     "document_size",

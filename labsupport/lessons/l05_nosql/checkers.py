@@ -1,17 +1,21 @@
 """Checkers for the exercises of 05-nosql: modelling a blog (embed or reference), an aggregation,
-and a rename that must reach every embedded copy.
+a rename that must reach every embedded copy, and the prediction of what those copies say after
+the book alone is renamed.
 
 All judge by running, not by reading the answer: the blog checker stores a small blog in the
 layout the student chose, runs a workload through a `CountingDatabase` and judges the round trips
 and writes it counted; the aggregation checker runs the student's pipeline on a fresh mongomock
 collection and compares the result with the answer SQL's GROUP BY gives on the same data; the
-rename checker runs the student's function on a fresh copy of the shop and compares every document.
+rename checker runs the student's function on a fresh copy of the shop and compares every document;
+the prediction checker renames a book on a fresh copy of the shop and counts the orders whose
+embedded copy shows the new title.
 Always mongomock, whatever ``LAB_MONGO_URL`` says, so a check never touches a student's server.
 """
 
 from __future__ import annotations
 
 import copy
+import numbers
 import traceback
 from collections.abc import Mapping
 from functools import cache
@@ -23,7 +27,7 @@ import sqlalchemy as sa
 
 from labsupport.checks import Hint, checker, expect_type
 from labsupport.databases import sql_engine
-from labsupport.datagen import bookshop_rows, insert_bookshop
+from labsupport.datagen import Bookshop, bookshop_rows, insert_bookshop
 from labsupport.lessons.l05_nosql.documents import CountingDatabase, to_documents
 
 __all__ = [
@@ -34,6 +38,9 @@ __all__ = [
     "check_revenue_pipeline",
     "NEW_TITLE",
     "check_rename_book",
+    "PREDICT_TITLE",
+    "copies_after_rename",
+    "check_copy_prediction",
 ]
 
 # --- exercise 1: a blog, embed or reference -------------------------------------------------
@@ -520,4 +527,65 @@ def check_rename_book(rename_book: Any) -> str:
         f"Right: the book and its copies in all {len(with_book)} orders renamed, in {round_trips} round "
         f"trip{'s' if round_trips != 1 else ''}{loop}. That is the price of embedding a copy: cheap to read, "
         "one more write on every change. Copy what rarely changes (a title); reference what often does."
+    )
+
+
+# --- predict, then run: what an embedded copy says after a rename -----------------------------
+
+PREDICT_TITLE = "A Title the Orders Never Saw"
+
+
+def copies_after_rename(shop: Bookshop, book_id: int) -> tuple[int, int]:
+    """Rename `book_id` in ``books`` alone, as the notebook does, on a fresh mongomock copy of `shop`.
+
+    Returns ``(orders that contain the book, orders whose line for it shows the new title)``: the
+    truth the prediction is judged against, found by running the rename rather than remembered.
+    """
+    documents = to_documents(shop)
+    db: Any = mongomock.MongoClient().shop
+    db.books.insert_many(documents["books"])
+    db.orders.insert_many(documents["orders"])
+    db.books.update_one({"_id": book_id}, {"$set": {"title": PREDICT_TITLE}})
+    if db.books.find_one({"_id": book_id}, {"title": 1}) != {"_id": book_id, "title": PREDICT_TITLE}:
+        raise RuntimeError(f"book {book_id} was not renamed: there is no such book")
+    with_book = db.orders.count_documents({"lines.book_id": book_id})
+    showing_new = db.orders.count_documents({"lines": {"$elemMatch": {"book_id": book_id, "title": PREDICT_TITLE}}})
+    return with_book, showing_new
+
+
+@checker("Predict, then run: a renamed book's copies", expects="a whole number of orders, such as 3")
+def check_copy_prediction(predicted: int, shop: Bookshop, book_id: int) -> str:
+    predicted = expect_type(predicted, numbers.Integral, "a whole number of orders, such as 3")
+    with_book, showing_new = copies_after_rename(shop, book_id)
+    if with_book == 0:
+        raise RuntimeError(f"book {book_id} is in no order: nothing to predict")
+    if predicted == showing_new:
+        return (
+            f"Right: {showing_new} of the {with_book} orders. An embedded copy is a snapshot, written when "
+            "the order was stored; nothing links it back to the book. That is what an invoice needs (the "
+            "title it was sold under), and it is why a rename that must reach the copies has to update "
+            "them too (Exercise 3)."
+        )
+    if not 0 <= predicted <= with_book:
+        raise Hint(
+            f"{predicted} cannot be: {with_book} orders contain book {book_id}, so the answer is 0 to {with_book}."
+        )
+    what_happened = (
+        f"Run just now on a fresh copy of the shop: the book document has the new title, and "
+        f"{showing_new} of the {with_book} orders show it."
+    )
+    if predicted == with_book:
+        raise Hint(
+            f"{what_happened} An order does not point at the book as a SQL join would: each line holds its "
+            "own copy of the title, written when the order was stored. The update changed the one document "
+            "it was sent to, in books; the copies are other documents."
+        )
+    if predicted == 1:
+        raise Hint(
+            f"{what_happened} update_one did change exactly 1 document, but that document is the book in "
+            "books, not an order: the orders each hold their own copy of the title, which nothing updated."
+        )
+    raise Hint(
+        f"{what_happened} An update changes only the documents its filter matches in the collection it is "
+        "sent to, here the book; the copies in the orders are separate documents that nothing updated."
     )

@@ -15,11 +15,14 @@ from labsupport.lessons.l05_nosql.checkers import (
     BlogModel,
     blog,
     check_blog_model,
+    check_copy_prediction,
     check_rename_book,
     check_revenue_pipeline,
+    copies_after_rename,
     revenue_per_genre_sql,
 )
 from labsupport.lessons.l05_nosql.documents import CountingDatabase, to_documents
+from lessons.corpus import ids
 
 
 def assert_hint(result, *fragments: str) -> None:
@@ -502,3 +505,56 @@ def test_rename_not_attempted_and_fixture():
     assert NEW_TITLE not in {
         line["title"] for order in to_documents(bookshop_rows(300, 5))["orders"] for line in order["lines"]
     }
+
+
+# --- predict, then run: a renamed book's embedded copies ------------------------------------
+
+PREDICT_SHOP = bookshop_rows(300, 5)  # not the notebook's shop: the checker must count for itself
+PREDICT_BOOK = 5
+
+
+def test_copies_after_rename_counts_by_running_the_rename():
+    """The truth the checker uses: the book is in orders, and none of their copies changed."""
+    with_book, showing_new = copies_after_rename(PREDICT_SHOP, PREDICT_BOOK)
+    embedded = to_documents(PREDICT_SHOP)["orders"]
+    assert with_book == sum(any(line["book_id"] == PREDICT_BOOK for line in o["lines"]) for o in embedded) > 1
+    assert showing_new == 0
+
+
+def test_copy_prediction_right_answer_passes():
+    result = check_copy_prediction(0, PREDICT_SHOP, PREDICT_BOOK)
+    assert result.passed, result
+    assert "0 of the 65 orders" in result.message and "snapshot" in result.message
+
+
+COPY_PREDICTIONS_WRONG = [  # (name, prediction, fragments of its hint)
+    ("all, as a join would", 65, ("0 of the 65 orders show it", "does not point at the book as a SQL join")),
+    ("one, as update_one says", 1, ("0 of the 65 orders show it", "update_one did change exactly 1 document")),
+    ("some of them", 10, ("0 of the 65 orders show it", "the copies in the orders are separate documents")),
+    ("more than contain the book", 66, ("66 cannot be: 65 orders contain book 5",)),
+    ("negative", -1, ("-1 cannot be",)),
+    ("a word", "none", ("Expected a whole number of orders",)),
+    ("a bool", False, ("Expected a whole number of orders",)),
+    ("a float", 0.0, ("Expected a whole number of orders",)),
+]
+
+
+@pytest.mark.parametrize(("name", "predicted", "fragments"), COPY_PREDICTIONS_WRONG, ids=ids(COPY_PREDICTIONS_WRONG))
+def test_copy_prediction_wrong_answers_get_their_hint(name, predicted, fragments):
+    """Mutation that failed this: `predicted == with_book` flipped to `!=` in check_copy_prediction (the
+    join hint went to every other wrong answer, and 65 got the generic one)."""
+    assert_hint(check_copy_prediction(predicted, PREDICT_SHOP, PREDICT_BOOK), *fragments)
+
+
+def test_copy_prediction_is_judged_on_the_shop_it_is_given():
+    """Another shop, another count: the checker runs the rename, it remembers no number.
+    (Mutation that failed this: `with_book` in check_copy_prediction replaced by the constant 65.)"""
+    shop = bookshop_rows(1_000)
+    with_book, _ = copies_after_rename(shop, 3)
+    assert with_book != 65
+    assert_hint(check_copy_prediction(with_book, shop, 3), f"0 of the {with_book} orders show it")
+    assert check_copy_prediction(0, shop, 3).passed
+
+
+def test_copy_prediction_not_attempted():
+    assert check_copy_prediction(..., PREDICT_SHOP, PREDICT_BOOK).status == "not attempted"
