@@ -6,7 +6,12 @@ The modules beside this file hold the machinery; `checkers` holds the exercises'
 
 from __future__ import annotations
 
-from labsupport.lessons.l01_http.checkers import check_raw_request, check_should_retry, check_status_class
+from labsupport.lessons.l01_http.checkers import (
+    check_raw_request,
+    check_should_retry,
+    check_status_class,
+    check_status_prediction,
+)
 from labsupport.lessons.l01_http.wire import WireTimeout, build_request, raw_request, record
 
 __all__ = [
@@ -15,6 +20,7 @@ __all__ = [
     "check_raw_request",
     "check_should_retry",
     "check_status_class",
+    "check_status_prediction",
     "raw_request",
     "record",
 ]

@@ -1,5 +1,9 @@
-"""Checkers for the exercises of 01-http: a raw request that gets 201, status code classes, and
-when a client may send a request again.
+"""Checkers for the exercises of 01-http: a predicted status code, a raw request that gets 201,
+status code classes, and when a client may send a request again.
+
+`check_status_prediction` sends the request whose status the student predicted to the lab server
+again and compares with what it answers now, so the truth is never a stored constant; a wrong
+guess gets the rule it missed (404 is an unknown path, 405 a known path with a refused method, ...).
 
 `check_raw_request` sends the student's text to the notebook's lab server with
 `labsupport.lessons.l01_http.wire.raw_request` and, when the answer is not 201 Created, explains what came back by
@@ -13,11 +17,12 @@ lesson with codes of every class, and compares with `retry_expected`, the lesson
 from __future__ import annotations
 
 import http
+import numbers
 import re
 from collections.abc import Callable
 from typing import Any
 
-from labsupport.checks import Hint, NotAttempted, checker
+from labsupport.checks import Hint, NotAttempted, checker, expect_type
 from labsupport.lessons.l01_http.wire import Exchange, WireError, WireTimeout, _port_of, raw_request
 
 __all__ = [
@@ -25,6 +30,7 @@ __all__ = [
     "RETRYABLE_CLIENT_ERRORS",
     "IDEMPOTENT_METHODS",
     "retry_expected",
+    "check_status_prediction",
     "check_raw_request",
     "check_status_class",
     "check_should_retry",
@@ -52,11 +58,73 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # a token (RFC 9110
 
 
 # ---------------------------------------------------------------------------------------------
+# Predict, then run (section 4)
+
+
+@checker("Predict, then run: the status of a request", expects="a status code, a number such as 200")
+def check_status_prediction(predicted_status: int, server: Any, method: str, path: str) -> str:
+    """Right if `predicted_status` is the status `server` answers to `method` `path`, asked again now."""
+    if isinstance(predicted_status, str):
+        raise Hint(f"Write the status code as a number without quotes, such as 200, not the text {predicted_status!r}.")
+    predicted = int(expect_type(predicted_status, (numbers.Integral,), "a status code, a number such as 200"))
+    if not 100 <= predicted <= 599:
+        raise Hint(f"{predicted} is not a status code: they have three digits, from 100 to 599.")
+    actual = server.client.request(method, path).status_code
+    if predicted == actual:
+        if actual == 405:
+            return (
+                f"Right: 405 Method Not Allowed. {path} exists (other methods work on it), but no route accepts "
+                f"{method} there, so the server refuses the method before any of its code runs, and nothing "
+                "changes. A 404 would say that the path itself is unknown."
+            )
+        return f"Right: {method} {path} answered {_named(actual)}, asked again just now."
+    raise Hint(f"{method} {path} got {_named(actual)}, not {predicted}. {_why_not(predicted, actual, method, path)}")
+
+
+def _why_not(predicted: int, actual: int, method: str, path: str) -> str:
+    """The rule a student who predicted `predicted` instead of `actual` was missing."""
+    if actual != 405:
+        return f"Look again at the route the server has for {method} {path}."
+    if predicted == 404:
+        return (
+            f"A 404 says that nothing is at the path; here {path} exists (other methods work on it), only no "
+            f"route accepts {method} there. A known path with a refused method is a 405."
+        )
+    elif 200 <= predicted <= 299:
+        return (
+            f"No route of the server handles {method} {path}, so none of its code ran and nothing happened: "
+            "the server refuses a method that the path does not accept (a 4xx: the client must change the request)."
+        )
+    elif predicted in (400, 422):
+        return (
+            f"{predicted} is about what the request says (a line the server cannot read, a body that does not fit); "
+            f"this request is well formed. What is wrong is the method itself, on this path: 405."
+        )
+    elif predicted in (401, 403):
+        return (
+            f"{predicted} is about who is asking (not logged in, not permitted). Here nobody at all may send "
+            f"{method} {path}, because no route accepts it: 405."
+        )
+    elif predicted >= 500:
+        return (
+            "A 5xx says the server failed. Nothing failed here: the server refused the method before any route ran, "
+            "because the client asked for something this path does not do: a client error, 405."
+        )
+    else:
+        return "405 Method Not Allowed is the answer for a path that exists but has no route for the method."
+
+
+# ---------------------------------------------------------------------------------------------
 # Exercise 1
 
 
 @checker("Exercise 1: a raw request that gets 201 Created", expects="the whole request as one str")
-def check_raw_request(request: str | bytes, server: Any) -> str:
+def check_raw_request(request: str | bytes, server: Any, *, done: bool | None = None) -> str:
+    """Send `request` to `server`: right if it answers 201 Created to a well-formed request.
+
+    With `done`, the created note must also have that ``done`` (so that copying a request that
+    creates a note with the defaults does not pass an exercise asking for a finished one).
+    """
     if not isinstance(request, (str, bytes)):
         raise Hint(
             f"Write the whole request as one string (a str), not a {type(request).__name__}: "
@@ -76,11 +144,31 @@ def check_raw_request(request: str | bytes, server: Any) -> str:
     problem = _sloppiness(exchange.request, _port_of(server))
     if problem:
         raise Hint(f"The server answered 201 Created, but only because it is lenient: {problem}")
+    if done is not None:
+        created = _created_note(exchange)
+        if created.get("done") is not done:
+            raise Hint(
+                f'The server answered 201 Created with the note {exchange.text.strip()}: its "done" is not '
+                f'{_json_bool(done)}. Put "done": {_json_bool(done)} in the JSON body (JSON writes true and false in '
+                "lower case), then count the body's bytes again for Content-Length."
+            )
     return (
         "201 Created: POST on the collection /notes in HTTP/1.1, a Host naming this server, the "
         "body announced by its Content-Type and measured to the byte by its Content-Length (or "
         "sent in chunks), after the blank line that ends the headers."
     )
+
+
+def _created_note(exchange: Exchange) -> dict[str, Any]:
+    try:
+        note = exchange.json()
+    except ValueError:
+        return {}
+    return note if isinstance(note, dict) else {}
+
+
+def _json_bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _sloppiness(sent: bytes, port: int) -> str | None:
@@ -238,6 +326,13 @@ def _explain_422(exchange: Exchange, headers: dict[str, str], body: str) -> str:
         )
     errors = _validation_errors(exchange)
     if any(error.get("type") == "json_invalid" for error in errors):
+        outside_strings = re.sub(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'', '""', body)
+        python = re.search(r"\b(True|False|None)\b", outside_strings)
+        if python:
+            return (
+                f"The body is not valid JSON: {python[1]} is Python. JSON writes true, false and null, "
+                f'in lower case, as in {{"text": "hello", "done": true}}.'
+            )
         return 'The body is not valid JSON: keys and text need double quotes, as in {"text": "hello"}.'
     missing = [str(error["loc"][-1]) for error in errors if error.get("type") == "missing" and error.get("loc")]
     if missing:

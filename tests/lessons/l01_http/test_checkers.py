@@ -8,19 +8,22 @@ from labsupport.lessons.l01_http.checkers import (
     check_raw_request,
     check_should_retry,
     check_status_class,
+    check_status_prediction,
     retry_expected,
 )
 from labsupport.servers import serve
+from lessons.corpus import assert_hint, ids
 
 pytestmark = [pytest.mark.usefixtures("stop_servers"), pytest.mark.timeout(30)]
 
 
 class Note(BaseModel):
     text: str
+    done: bool = False
 
 
 def notes_app() -> FastAPI:
-    """Like the notebook's server: POST /notes with {"text": ...} answers 201."""
+    """Like the notebook's server: POST /notes with {"text": ...} answers 201; no DELETE /notes."""
     app = FastAPI()
 
     @app.get("/notes")
@@ -29,7 +32,7 @@ def notes_app() -> FastAPI:
 
     @app.post("/notes", status_code=201)
     def create_note(note: Note):
-        return {"id": 1, "text": note.text}
+        return {"id": 1, "text": note.text, "done": note.done}
 
     return app
 
@@ -45,6 +48,69 @@ RIGHT = 'POST /notes HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\n
 def hint(result) -> str:
     assert result.status == "failed", result
     return result.message
+
+
+# --- predict, then run ------------------------------------------------------------------------
+
+
+def test_status_prediction_right(notes):
+    result = check_status_prediction(405, notes, "DELETE", "/notes")
+    assert result.passed, result
+    assert "no route accepts DELETE there" in result.message and "A 404 would say" in result.message
+
+
+# The typical wrong predictions for DELETE /notes on a server with only GET and POST /notes.
+WRONG_PREDICTIONS = [
+    ("not-found", 404, r"got 405 Method Not Allowed, not 404\. A 404 says that nothing is at the path"),
+    ("deleted-all", 204, r"not 204\. No route of the server handles DELETE /notes, so none of its code ran"),
+    ("ok", 200, r"not 200\. No route .* nothing happened"),
+    ("bad-request", 400, r"400 is about what the request says .* well formed"),
+    ("unprocessable", 422, r"422 is about what the request says"),
+    ("forbidden", 403, r"403 is about who is asking .* nobody at all may send DELETE /notes"),
+    ("server-error", 500, r"A 5xx says the server failed\. Nothing failed here"),
+    ("conflict", 409, r"not 409\. 405 Method Not Allowed is the answer for a path that exists"),
+]
+
+
+@pytest.mark.parametrize("name, predicted, pattern", WRONG_PREDICTIONS, ids=ids(WRONG_PREDICTIONS))
+def test_status_prediction_wrong_guesses_get_the_rule_they_missed(notes, name, predicted, pattern):
+    """Mutation that failed this: `predicted != actual` in place of `==` passed every wrong guess."""
+    assert_hint(check_status_prediction(predicted, notes, "DELETE", "/notes"), pattern)
+
+
+WRONG_TYPES = [
+    ("text", "405", r"as a number without quotes, such as 200, not the text '405'"),
+    ("name", "Method Not Allowed", r"not the text 'Method Not Allowed'"),
+    ("float", 405.0, r"Expected a status code, a number such as 200, but got 405\.0 \(float\)"),
+    ("bool", True, r"Expected a status code, .* \(bool\)"),
+    ("four-digits", 4050, r"4050 is not a status code: they have three digits"),
+    ("class", 4, r"4 is not a status code"),
+]
+
+
+@pytest.mark.parametrize("name, predicted, pattern", WRONG_TYPES, ids=ids(WRONG_TYPES))
+def test_status_prediction_wrong_types_get_a_clear_hint(notes, name, predicted, pattern):
+    assert_hint(check_status_prediction(predicted, notes, "DELETE", "/notes"), pattern)
+
+
+def test_status_prediction_not_attempted(notes):
+    assert check_status_prediction(..., notes, "DELETE", "/notes").status == "not attempted"
+
+
+def test_status_prediction_asks_the_server_instead_of_assuming_405():
+    """The truth is what the server answers now: where a route deletes the collection, 204 is right.
+    Mutation that failed this: `actual = 405` in place of asking the server."""
+    app = notes_app()
+
+    @app.delete("/notes", status_code=204)
+    def delete_all(): ...
+
+    server = serve(app, name="test-exercises-http-delete")
+    assert check_status_prediction(204, server, "DELETE", "/notes").passed
+    assert_hint(
+        check_status_prediction(405, server, "DELETE", "/notes"),
+        r"DELETE /notes got 204 No Content, not 405\. Look again at the route the server has for DELETE /notes",
+    )
 
 
 # --- exercise 1 -------------------------------------------------------------------------------
@@ -184,6 +250,37 @@ def test_raw_request_not_attempted(notes, request_):
 def test_raw_request_wrong_answers_get_specific_hints(notes, request_, expected):
     message = hint(check_raw_request(request_, notes))
     assert expected in message
+
+
+DONE = RIGHT.replace('{"text": "mine"}', '{"text": "mine", "done": true}').replace("Length: 16", "Length: 30")
+
+
+def test_raw_request_for_a_done_note_right(notes):
+    result = check_raw_request(DONE, notes, done=True)
+    assert result.passed, result
+
+
+DONE_WRONG = [
+    # the request of section 2 (or the exercise's example), copied unchanged: a note that is not done
+    ("copied", RIGHT, r'201 Created with the note \{"id":1,"text":"mine","done":false\}: its "done" is not true'),
+    ("done-false", DONE.replace("true", "false").replace("30", "31"), r'its "done" is not true\. Put "done": true'),
+    ("python-true", DONE.replace("true", "True"), r"not valid JSON: True is Python\. JSON writes true, false and null"),
+    ("python-none", DONE.replace("true", "None"), r"not valid JSON: None is Python"),
+    ("true-not-counted", DONE.replace("30", "16"), r"Content-Length says 16 but your body has 30 bytes"),
+]
+
+
+@pytest.mark.parametrize("name, request_, pattern", DONE_WRONG, ids=ids(DONE_WRONG))
+def test_raw_request_for_a_done_note_wrong(notes, name, request_, pattern):
+    """Mutation that failed this: `if done is None` in place of `is not None` let `copied` pass."""
+    assert_hint(check_raw_request(request_, notes, done=True), pattern)
+
+
+def test_python_names_inside_json_strings_are_not_blamed(notes):
+    """Only a bare True outside quotes is Python: a single-quoted 'True' gets the quotes hint.
+    Mutation that failed this: searching the body itself, not `outside_strings`."""
+    request_ = RIGHT.replace('{"text": "mine"}', "{'text': 'True'}")
+    assert_hint(check_raw_request(request_, notes, done=True), r"keys and text need double quotes")
 
 
 def test_raw_request_hint_reports_what_came_back(notes):
