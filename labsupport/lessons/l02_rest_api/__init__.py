@@ -10,9 +10,18 @@ from labsupport.lessons.l02_rest_api.checkers import (
     OPERATIONS,
     SITUATIONS,
     check_create_user_test,
+    check_second_delete_prediction,
     check_status_codes,
     check_urls,
     check_users_api,
 )
 
-__all__ = ["OPERATIONS", "SITUATIONS", "check_create_user_test", "check_status_codes", "check_urls", "check_users_api"]
+__all__ = [
+    "OPERATIONS",
+    "SITUATIONS",
+    "check_create_user_test",
+    "check_second_delete_prediction",
+    "check_status_codes",
+    "check_urls",
+    "check_users_api",
+]

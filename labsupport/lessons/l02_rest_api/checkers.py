@@ -1,4 +1,5 @@
-"""Checkers for the exercises of 02-rest-api: URLs for operations, status codes, a users API.
+"""Checkers for the exercises of 02-rest-api: URLs for operations, status codes, a users API,
+and the "predict, then run" prompt on a second DELETE.
 
 The users API check runs a conformance suite (`labsupport.lessons.l02_rest_api.conformance`) over real HTTP against
 the student's app: the expectations below are what any REST users resource should do,
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 from labsupport.checks import Hint, NotAttempted, checker, expect_type
 from labsupport.crashes import describe_exception
 from labsupport.lessons.l02_rest_api.conformance import Expectation, Rule, app_routes, run_conformance
-from labsupport.servers import ServerError, serve
+from labsupport.servers import Server, ServerError, serve
 
 __all__ = [
     "OPERATIONS",
@@ -33,7 +34,83 @@ __all__ = [
     "CREATE_BUGS",
     "reference_users_api",
     "check_create_user_test",
+    "check_second_delete_prediction",
+    "delete_twice",
 ]
+
+# --- Predict, then run: a second DELETE of the same resource -----------------------------------
+#
+# The misconception: "DELETE is idempotent, so sending it twice gives the same answer twice".
+# Idempotent is about the server's state (the book is gone after one DELETE or two), not about
+# the responses: the second DELETE finds nothing to delete. The checker does not compare with a
+# constant: it creates a book on the student's server and deletes it twice, now.
+
+_PROBE_BOOK = {"title": "Deleted Twice", "author": "A. Checker", "genre": "science", "price_cents": 100, "stock": 1}
+
+
+def delete_twice(server: Server) -> tuple[int, int, int]:
+    """Create a book on the bookshop `server`, send the same DELETE twice, then GET it:
+    ``(first DELETE status, second DELETE status, GET status)``."""
+    created = server.client.post("/api/books", json=_PROBE_BOOK)
+    location = created.headers.get("location")
+    if created.status_code != 201 or not location:
+        raise Hint(
+            f"The check could not create a book to delete (POST /api/books answered {created.status_code}): "
+            "pass the bookshop server, shop, and run the setup cell again if it was stopped."
+        )
+    first = server.client.delete(location).status_code
+    second = server.client.delete(location).status_code
+    return first, second, server.client.get(location).status_code
+
+
+# predicted status (or its class) -> why it is not what the bookshop answers, when the truth is the
+# usual 204 then 404. Each says the rule the prediction missed.
+_SECOND_DELETE_HINTS: dict[int | str, str] = {
+    204: "Idempotent means the server ends in the same *state* after one DELETE or two (the book is gone), "
+    "not that every response is the same: the second DELETE finds no book, and a missing resource is 404.",
+    "2xx": "A 2xx says the second DELETE succeeded, but there was nothing left to delete: it found no book, "
+    "and a missing resource is 404. Idempotent promises the same state, not the same response.",
+    410: "410 Gone would need the server to remember that the book once existed; the bookshop, like most "
+    "APIs, keeps nothing of a deleted book, so its URL now names nothing: 404, as for an id never used.",
+    405: "405 Method Not Allowed says the URL never takes DELETE (and comes with an Allow header); this URL "
+    "took the first DELETE. What changed is that no book is there any more: 404.",
+    409: "409 Conflict is for a request that clashes with data the server has; after the first DELETE no "
+    "book is left to clash with. The URL names nothing: 404.",
+    400: "The second request is the same well-formed request as the first, so it is not 400 or 422. "
+    "What changed is the server's state: the book is gone, so 404.",
+    422: "The second request is the same well-formed request as the first, so it is not 400 or 422. "
+    "What changed is the server's state: the book is gone, so 404.",
+    "5xx": "Nothing failed on the server: it looked for the book, found none, and said so with a client "
+    "error: 404, the URL names nothing.",
+}
+
+_SECOND_DELETE_RULE = (
+    "The first DELETE removed the book, so the second finds nothing at that URL: 404 Not Found. "
+    "Idempotent promises the same state after one DELETE or two, not the same response."
+)
+
+
+@checker("Predict, then run: a second DELETE", expects="a status code such as 200")
+def check_second_delete_prediction(predicted: int, server: Server) -> str:
+    """`predicted`: the status of a second DELETE of the same book on the bookshop `server`."""
+    predicted = expect_type(predicted, int, "a status code such as 200, as a number")
+    if not 100 <= predicted <= 599:
+        raise Hint(f"{predicted} is not an HTTP status code (they run from 100 to 599).")
+    first, second, after = delete_twice(server)
+    happened = (
+        f"Sent just now: a new book, DELETE → {first}, the same DELETE again → {second} (and GET on its URL → {after})."
+    )
+    if predicted != second:
+        if (first, second) == (204, 404):
+            why = _SECOND_DELETE_HINTS.get(predicted) or _SECOND_DELETE_HINTS.get(f"{predicted // 100}xx")
+            raise Hint(f"{happened} {why or _SECOND_DELETE_RULE}")
+        raise Hint(f"{happened} You predicted {predicted}; this server answered {second} to the second DELETE.")
+    return (
+        f"{happened} Idempotent means the server ends in the same state after one DELETE or two (the book "
+        "is gone); the responses may differ. So a client that retries a DELETE after a timeout must read "
+        "404 as 'already gone'."
+    )
+
 
 # --- Exercise 1: URLs for operations ------------------------------------------------------
 

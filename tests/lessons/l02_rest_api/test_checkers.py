@@ -1,5 +1,6 @@
-"""Tests for the 02-rest-api checkers: URLs, status codes, and the users API conformance suite run
-against a correct app and against apps that are each wrong in one way (each must get its hint)."""
+"""Tests for the 02-rest-api checkers: URLs, status codes, the users API conformance suite run
+against a correct app and against apps that are each wrong in one way (each must get its hint),
+and the "predict, then run" prompt on a second DELETE, against a real bookshop."""
 
 from __future__ import annotations
 
@@ -7,18 +8,23 @@ import pytest
 from fastapi import FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
+from labsupport.apps.bookshop import create_app
+from labsupport.databases import sql_engine
+from labsupport.datagen import load_bookshop
 from labsupport.lessons.l02_rest_api.checkers import (
     CREATE_BUGS,
     OPERATIONS,
     SITUATIONS,
     USERS_EXPECTATIONS,
     check_create_user_test,
+    check_second_delete_prediction,
     check_status_codes,
     check_urls,
     check_users_api,
     reference_users_api,
 )
-from labsupport.servers import serve
+from labsupport.servers import Server, serve
+from lessons.corpus import assert_hint, ids
 
 pytestmark = pytest.mark.usefixtures("stop_servers")
 
@@ -553,3 +559,116 @@ def test_reference_users_api_has_exactly_its_bug(bug):
     )
     with pytest.raises(ValueError, match="unknown bug"):
         reference_users_api("typo")
+
+
+# --- Predict, then run: a second DELETE ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bookshop_engine():
+    engine = sql_engine()
+    load_bookshop(engine, orders=20)
+    return engine
+
+
+@pytest.fixture
+def shop(bookshop_engine) -> Server:
+    """The bookshop on a small database (a fresh server per test: `stop_servers` stops it after)."""
+    return serve(create_app(bookshop_engine), name="predict-second-delete")
+
+
+def test_second_delete_right(shop):
+    """Mutation that failed this: `predicted != second` flipped to `==`."""
+    result = check_second_delete_prediction(404, shop)
+    assert result.passed, result
+    assert "DELETE → 204, the same DELETE again → 404" in result.message
+    assert "same state" in result.message
+
+
+# name, prediction, the hint aimed at that mistake. Each hint also says what happened just now.
+WRONG_SECOND_DELETE = [
+    ("same-response-204", 204, r"same \*state\*.*not that every response is the same"),
+    ("ok-200", 200, r"A 2xx says the second DELETE succeeded.*nothing left to delete"),
+    ("accepted-202", 202, r"A 2xx says the second DELETE succeeded"),
+    ("gone-410", 410, r"remember that the book once existed"),
+    ("not-allowed-405", 405, r"never takes DELETE.*took the first DELETE"),
+    ("conflict-409", 409, r"no book is left to clash with"),
+    ("bad-request-400", 400, r"same well-formed request as the first"),
+    ("invalid-422", 422, r"same well-formed request as the first"),
+    ("server-error-500", 500, r"Nothing failed on the server"),
+    ("unavailable-503", 503, r"Nothing failed on the server"),
+    ("redirect-302", 302, r"the second finds nothing at that URL: 404 Not Found"),
+]
+
+
+@pytest.mark.parametrize(("name", "predicted", "hint"), WRONG_SECOND_DELETE, ids=ids(WRONG_SECOND_DELETE))
+def test_second_delete_wrong_gets_its_hint(shop, name, predicted, hint):
+    """Mutation that failed this: the 204 entry of _SECOND_DELETE_HINTS dropped (204 then got the
+    general rule, not the 'same state, not the same response' hint)."""
+    result = check_second_delete_prediction(predicted, shop)
+    assert_hint(result, hint)
+    assert "the same DELETE again → 404" in result.message  # what really happened, measured
+
+
+WRONG_TYPE = [
+    ("text", "404", r"as a number, but got '404' \(str\)"),
+    ("bool", True, r"but got True \(bool\)"),
+    ("float", 404.0, r"but got 404.0 \(float\)"),
+    ("too-small", 42, r"42 is not an HTTP status code"),
+    ("too-big", 600, r"600 is not an HTTP status code"),
+]
+
+
+@pytest.mark.parametrize(("name", "predicted", "hint"), WRONG_TYPE, ids=ids(WRONG_TYPE))
+def test_second_delete_wrong_type_gets_a_clear_hint(shop, name, predicted, hint):
+    assert_hint(check_second_delete_prediction(predicted, shop), hint)
+
+
+def test_second_delete_placeholder_is_not_attempted(shop):
+    assert check_second_delete_prediction(..., shop).status == "not attempted"
+
+
+def quiet_delete_api() -> FastAPI:
+    """A books API whose DELETE answers 204 whether or not the book is there (some APIs do)."""
+    app = FastAPI()
+    books: dict[int, dict] = {}
+
+    @app.post("/api/books", status_code=201)
+    def add(book: dict, response: Response) -> dict:
+        book_id = len(books) + 1
+        books[book_id] = book
+        response.headers["Location"] = f"/api/books/{book_id}"
+        return {"id": book_id, **book}
+
+    @app.delete("/api/books/{book_id}", status_code=204)
+    def delete(book_id: int) -> None:
+        books.pop(book_id, None)
+
+    @app.get("/api/books/{book_id}")
+    def read(book_id: int) -> dict:
+        if book_id not in books:
+            raise HTTPException(404, "no such book")
+        return books[book_id]
+
+    return app
+
+
+def test_second_delete_truth_is_measured_not_a_constant():
+    """On a server whose second DELETE is 204, 204 is right and 404 wrong: the checker sends the
+    requests, it does not compare with 404. Mutation that failed this: `predicted != second`
+    replaced by `predicted != 404`; and, separately, the `(first, second) == (204, 404)` guard
+    dropped (404 then got the bookshop's hint on a server that answered 204)."""
+    quiet = serve(quiet_delete_api(), name="quiet-delete")
+    assert check_second_delete_prediction(204, quiet).passed
+    result = check_second_delete_prediction(404, quiet)
+    assert_hint(result, r"You predicted 404; this server answered 204 to the second DELETE")
+    assert "GET on its URL → 404" in result.message
+
+
+def test_second_delete_on_a_server_without_books_says_so():
+    app = FastAPI()
+    nobooks = serve(app, name="no-books")
+    assert_hint(
+        check_second_delete_prediction(404, nobooks),
+        r"could not create a book to delete \(POST /api/books answered 404\)",
+    )
