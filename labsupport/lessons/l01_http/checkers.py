@@ -277,7 +277,7 @@ def _explain(exchange: Exchange, text: str) -> str:
         length = headers.get("content-length")
         if length is not None and not length.isdigit():
             return f"Content-Length is a number of bytes, digits only, not {length!r}."
-        return "The server could not parse the request: compare it line by line with the one in section 1."
+        return "The server could not parse the request: compare it line by line with the POST in section 2."
     method = request_line["method"] if request_line else ""
     if status == 405:
         if method != method.upper():

@@ -276,6 +276,13 @@ def test_raw_request_for_a_done_note_wrong(notes, name, request_, pattern):
     assert_hint(check_raw_request(request_, notes, done=True), pattern)
 
 
+def test_unparsable_request_is_sent_to_the_request_of_section_2(notes):
+    """The example requests are in section 2 (section 1 is the server's code).
+    Mutation that failed this: the hint naming section 1 again."""
+    request_ = RIGHT.replace("Content-Length: 16", "Transfer-Encoding: gzip")
+    assert_hint(check_raw_request(request_, notes), r"could not parse the request: .* the POST in section 2\.$")
+
+
 def test_python_names_inside_json_strings_are_not_blamed(notes):
     """Only a bare True outside quotes is Python: a single-quoted 'True' gets the quotes hint.
     Mutation that failed this: searching the body itself, not `outside_strings`."""
