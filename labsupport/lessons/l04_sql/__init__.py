@@ -7,18 +7,22 @@ The modules beside this file hold the machinery; `checkers` holds the exercises'
 from __future__ import annotations
 
 from labsupport.lessons.l04_sql.checkers import (
+    JOIN_QUERIES,
     REPORT_SQL,
     check_customer_report,
     check_find_customer,
+    check_join_prediction,
     check_orders_per_customer,
     exercise_engine,
 )
 from labsupport.lessons.l04_sql.sqlshow import echo_sql, show_db_error, show_sql
 
 __all__ = [
+    "JOIN_QUERIES",
     "REPORT_SQL",
     "check_customer_report",
     "check_find_customer",
+    "check_join_prediction",
     "check_orders_per_customer",
     "echo_sql",
     "exercise_engine",

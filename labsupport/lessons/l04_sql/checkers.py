@@ -1,4 +1,5 @@
-"""Checkers for the exercises of 04-sql: write a join, fix an injectable query, fix a report.
+"""Checkers for the exercises of 04-sql: write a join, fix an injectable query, fix a report; and
+`check_join_prediction`, which runs a JOIN and a LEFT JOIN again to judge a predicted row count.
 
 All run the student's answer against a fresh database holding a few hand-written rows
 (`exercise_engine`), so the expected answer is known exactly and nothing a student runs can
@@ -31,9 +32,11 @@ __all__ = [
     "ORDERS",
     "ORDER_LINES",
     "REPORT_SQL",
+    "JOIN_QUERIES",
     "exercise_engine",
     "check_customer_report",
     "check_find_customer",
+    "check_join_prediction",
     "check_orders_per_customer",
 ]
 
@@ -411,4 +414,105 @@ def check_find_customer(find_customer: Callable[..., Any]) -> str:
     return (
         f"Right: all {len(ATTACKS)} attacks and {len(PATTERNS)} patterns found nothing, and the email with an "
         "apostrophe still works: a bound parameter is sent apart from the SQL, so it can never change the query."
+    )
+
+
+# --- predict, then run: how many rows a JOIN and a LEFT JOIN return ------------------------------
+
+# The two queries of the prediction, in the notebook's section 2: customers paired with their orders.
+JOIN_QUERIES = {
+    "JOIN": "SELECT c.name, o.id AS order_id FROM customers AS c JOIN orders AS o ON o.customer_id = c.id "
+    "ORDER BY c.id, o.id",
+    "LEFT JOIN": "SELECT c.name, o.id AS order_id FROM customers AS c LEFT JOIN orders AS o ON o.customer_id = c.id "
+    "ORDER BY c.id, o.id",
+}
+
+
+def _join_facts(engine: sa.Engine) -> dict[str, Any]:
+    """Run the two queries on `engine`, and count what the usual wrong predictions count instead."""
+    with engine.connect() as conn:
+        rows = {kind: conn.execute(sa.text(sql)).all() for kind, sql in JOIN_QUERIES.items()}
+        customers = conn.execute(sa.text("SELECT COUNT(*) FROM customers")).scalar_one()
+        orders = conn.execute(sa.text("SELECT COUNT(*) FROM orders")).scalar_one()
+        busiest = conn.execute(
+            sa.text(
+                "SELECT c.name, COUNT(*) AS n FROM customers AS c JOIN orders AS o ON o.customer_id = c.id "
+                "GROUP BY c.id, c.name ORDER BY n DESC, c.id LIMIT 1"
+            )
+        ).one()
+    lonely = [row.name for row in rows["LEFT JOIN"] if row.order_id is None]  # customers without an order
+    return {
+        "JOIN": len(rows["JOIN"]),
+        "LEFT JOIN": len(rows["LEFT JOIN"]),
+        "customers": customers,
+        "ordered": customers - len(lonely),
+        "lonely": lonely,
+        "every pair": customers * orders,
+        "busiest": (busiest.name, busiest.n),
+    }
+
+
+def _join_hint(kind: str, said: int, facts: dict[str, Any]) -> str:
+    """Why `said` rows is wrong for the query `kind`, naming the mistake behind the number."""
+    got = facts[kind]
+    name, n = facts["busiest"]
+    lonely = " and ".join(facts["lonely"]) or "nobody"
+    per_pair = (
+        f"A join makes one row per matching pair (customer, order), not one per customer: {name} placed {n} "
+        f"orders, so {name} is in {n} rows."
+    )
+    if said == facts["every pair"]:
+        why = (
+            f"{said} is {facts['customers']} customers × {facts['every pair'] // facts['customers']} orders, "
+            "every customer with every order: that is a join without its ON condition. ON o.customer_id = c.id "
+            "keeps only the pairs that belong together."
+        )
+    elif kind == "JOIN" and said in (facts["customers"], facts["ordered"]):
+        why = f"{per_pair} The customers without an order ({lonely}) are not in it at all."
+    elif kind == "JOIN":
+        why = "One row per (customer, order) pair that matches ON o.customer_id = c.id: one per order here."
+    elif said == facts["JOIN"]:
+        why = (
+            f"That is the plain JOIN's count. A LEFT JOIN also keeps each customer who matches nothing ({lonely}), "
+            "once, with None for the order's columns."
+        )
+    elif said == facts["customers"]:
+        why = f"{per_pair} The LEFT JOIN adds one row for each customer without an order ({lonely})."
+    elif said == facts["JOIN"] + facts["customers"]:
+        why = (
+            f"Only the customers who match nothing get an extra row ({lonely}); the others are already in "
+            "the JOIN's rows, once per order."
+        )
+    else:
+        why = f"The JOIN's rows (one per order), plus one row for each customer without an order ({lonely})."
+    return f"{kind}: you said {said}, the query returned {got}. {why}"
+
+
+@checker(
+    "Predict: how many rows does each join return?",
+    expects="a dict {'JOIN': a number of rows, 'LEFT JOIN': a number of rows}",
+)
+def check_join_prediction(predicted_rows: dict[str, int], engine: sa.Engine) -> str:
+    """Run the JOIN and the LEFT JOIN of `JOIN_QUERIES` on `engine` and compare their row counts with
+    the prediction; each wrong count gets the reason behind the number."""
+    predicted = expect_type(predicted_rows, dict, "a dict such as {'JOIN': 1, 'LEFT JOIN': 2}")
+    if not isinstance(engine, sa.Engine):
+        raise Hint(f"Pass the engine the queries run on (practice), not {type(engine).__name__}.")
+    unknown = sorted(str(key) for key in predicted if key not in JOIN_QUERIES)
+    if unknown:
+        raise Hint(f"The keys are {' and '.join(repr(k) for k in JOIN_QUERIES)}; there is no {unknown[0]!r}.")
+    for kind in JOIN_QUERIES:
+        if kind not in predicted:
+            raise Hint(f"Give a number of rows for {kind!r} too.")
+        value = predicted[kind]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Hint(f"The answer for {kind!r} should be a whole number of rows, not {value!r}.")
+    facts = _join_facts(engine)
+    wrong = [_join_hint(kind, predicted[kind], facts) for kind in JOIN_QUERIES if predicted[kind] != facts[kind]]
+    if wrong:
+        raise Hint("\n".join(wrong))
+    name, n = facts["busiest"]
+    return (
+        f"Right: {facts['JOIN']} and {facts['LEFT JOIN']}. A join makes one row per matching pair ({name}: {n} "
+        f"rows), and a LEFT JOIN adds each customer who matches nothing once, with None for the order."
     )

@@ -15,9 +15,11 @@ from labsupport.lessons.l04_sql.checkers import (
     REPORT_SQL,
     check_customer_report,
     check_find_customer,
+    check_join_prediction,
     check_orders_per_customer,
     exercise_engine,
 )
+from lessons.corpus import assert_hint, ids
 
 RIGHT_SQL = """
     SELECT c.name, COUNT(o.id) AS orders
@@ -437,3 +439,70 @@ def test_customer_report_wrong_answers_get_specific_hints(sql, hint):
 
 def test_customer_report_placeholder_is_not_attempted():
     assert check_customer_report(...).status == "not attempted"
+
+
+# --- Predict, then run: rows of a JOIN and a LEFT JOIN -------------------------------------------
+
+
+@pytest.fixture
+def practice():
+    engine = exercise_engine()
+    yield engine
+    engine.dispose()
+
+
+def test_join_prediction_right_answer_passes(practice):
+    """Mutation that failed this: the LEFT JOIN's count taken from the JOIN's rows (both then 9)."""
+    result = check_join_prediction({"JOIN": 9, "LEFT JOIN": 11}, practice)
+    assert result.passed, result
+    assert "one row per matching pair (Ada Costa: 3 rows)" in result.message
+
+
+def test_join_prediction_is_judged_on_the_engine_it_is_given(practice):
+    """The truth is the queries run again, not a stored count: a third customer without orders makes
+    the LEFT JOIN 12. Mutation that failed this: _join_facts returning the counts of exercise_engine()."""
+    with practice.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO customers (id, name, email, city) VALUES (:id, :name, :email, :city)"),
+            {"id": 7, "name": "Gil Lopes", "email": "gil@example.com", "city": "Porto"},
+        )
+    assert check_join_prediction({"JOIN": 9, "LEFT JOIN": 12}, practice).passed
+    assert_hint(check_join_prediction({"JOIN": 9, "LEFT JOIN": 11}, practice), r"returned 12.*Gil Lopes")
+
+
+WRONG_JOIN = [
+    ("one row per customer", {"JOIN": 6, "LEFT JOIN": 6},
+     r"JOIN: you said 6, the query returned 9\. A join makes one row per matching pair .* Ada Costa placed 3 orders"
+     r"(.|\n)*LEFT JOIN: you said 6, the query returned 11\. .*adds one row for each customer without an order "
+     r"\(Chloe Dubois and Farah O'Brien\)"),
+    ("one row per customer who ordered", {"JOIN": 4, "LEFT JOIN": 11},
+     r"^JOIN: you said 4.*not one per customer.*without an order \(Chloe Dubois and Farah O'Brien\) are not in it"),
+    ("LEFT JOIN the same as JOIN", {"JOIN": 9, "LEFT JOIN": 9},
+     r"^LEFT JOIN: you said 9, the query returned 11\. That is the plain JOIN's count\. A LEFT JOIN also keeps"),
+    ("LEFT JOIN adds every customer", {"JOIN": 9, "LEFT JOIN": 15},
+     r"^LEFT JOIN: you said 15.*Only the customers who match nothing get an extra row"),
+    ("every pair (no ON)", {"JOIN": 54, "LEFT JOIN": 54},
+     r"JOIN: you said 54.*6 customers × 9 orders.*without its ON condition"),
+    ("JOIN off by some", {"JOIN": 8, "LEFT JOIN": 11}, r"^JOIN: you said 8.*one per order here\.$"),
+    ("LEFT JOIN off by one", {"JOIN": 9, "LEFT JOIN": 10}, r"^LEFT JOIN: you said 10.*plus one row for each customer"),
+    ("a list", [9, 11], r"Expected a dict such as .*\(list\)"),
+    ("one number", 9, r"Expected a dict"),
+    ("a count as text", {"JOIN": "9", "LEFT JOIN": 11}, r"'JOIN' should be a whole number of rows, not '9'"),
+    ("a count as a float", {"JOIN": 9, "LEFT JOIN": 11.0}, r"'LEFT JOIN' should be a whole number"),
+    ("True for a count", {"JOIN": True, "LEFT JOIN": 11}, r"whole number of rows, not True"),
+    ("a key missing", {"JOIN": 9}, r"Give a number of rows for 'LEFT JOIN' too"),
+    ("another key", {"JOIN": 9, "LEFT JOIN": 11, "INNER JOIN": 9}, r"there is no 'INNER JOIN'"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "hint"), WRONG_JOIN, ids=ids(WRONG_JOIN))
+def test_join_prediction_wrong_answers_get_the_reason_behind_their_number(practice, name, answer, hint):
+    """Mutation that failed this: `elif said == facts["JOIN"]` flipped to `!=` in _join_hint (the LEFT JOIN's
+    usual mistakes then got the hint meant for the JOIN's count)."""
+    assert_hint(check_join_prediction(answer, practice), hint)
+
+
+def test_join_prediction_placeholders_and_a_wrong_engine(practice):
+    assert check_join_prediction(..., practice).status == "not attempted"
+    assert check_join_prediction({"JOIN": ..., "LEFT JOIN": ...}, practice).status == "not attempted"
+    assert_hint(check_join_prediction({"JOIN": 9, "LEFT JOIN": 11}, "practice"), r"Pass the engine .* not str")
