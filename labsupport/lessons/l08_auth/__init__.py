@@ -13,6 +13,7 @@ from labsupport.lessons.l08_auth.checkers import (
     check_forged_token,
     check_idor_fix,
     check_role_guard,
+    check_status_prediction,
     create_vulnerable_admin_app,
     vulnerable_token_check,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "check_forged_token",
     "check_idor_fix",
     "check_role_guard",
+    "check_status_prediction",
     "create_authorization_server",
     "create_vulnerable_admin_app",
     "forge_alg_confusion",

@@ -1,5 +1,5 @@
-"""Checkers for the exercises of 08-auth: forge a token against a deliberately vulnerable app,
-protect an endpoint by role, and fix an IDOR.
+"""Checkers for the exercises of 08-auth: predict who gets 401 and who 403, forge a token against a
+deliberately vulnerable app, protect an endpoint by role, and fix an IDOR.
 
 Each checker plugs the student's code into a small FastAPI app of its own, serves it on 127.0.0.1
 and runs the real attacks against it (forged JWTs, near-miss roles, user A reading user B's
@@ -31,12 +31,13 @@ from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from labsupport.checks import Hint, NotAttempted, checker, expect_type
 from labsupport.crashes import RecordCrashes, describe_exception
 from labsupport.lessons.l08_auth.attacks import forge_alg_none, forge_signature_stripped, forge_tampered
-from labsupport.servers import serve
+from labsupport.servers import Server, serve
 
 __all__ = [
     "check_forged_token",
     "check_idor_fix",
     "check_role_guard",
+    "check_status_prediction",
     "create_vulnerable_admin_app",
     "vulnerable_token_check",
 ]
@@ -48,6 +49,106 @@ _UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 def _now() -> int:
     """Wall-clock seconds, for the tokens' `exp` claims."""
     return int(datetime.now(UTC).timestamp())
+
+
+# --- predict, then run: 401 or 403? -------------------------------------------------------------
+
+_CALLERS = ("no token", "alice", "alice, role edited to admin", "root")
+"""The callers of GET /admin/report whose status the student predicts, in the notebook's order."""
+
+# (caller, wrong prediction, status the server really gave) -> the rule that prediction misses.
+_MISSED_RULE = {
+    ("no token", 403, 401): (
+        "with no token the server cannot tell who is calling, and that is what 401 means (\"who are you?\", "
+        "sent with WWW-Authenticate: Bearer, which says how to log in). 403 is for a caller the server knows."
+    ),
+    ("no token", 200, 401): "the report needs a logged-in admin, and a request without a token is nobody.",
+    ("alice", 401, 403): (
+        "alice's token is genuine and unexpired, so the server knows who she is: 401 (\"who are you?\") does not "
+        "fit. She is simply not an admin, and \"I know you, and no\" is 403."
+    ),
+    ("alice", 200, 403): (
+        "being logged in is not enough: require_role('admin') also compares the role claim, and alice's is 'user'."
+    ),
+    ("alice, role edited to admin", 200, 401): (
+        "the server does not believe a payload it cannot verify. Editing the payload breaks the HMAC signature "
+        "(section 3), so verify raises InvalidSignatureError and current_user answers 401 before any role is read."
+    ),
+    ("alice, role edited to admin", 403, 401): (
+        "a token whose signature fails proves nothing, not even that it is alice's: current_user answers 401 "
+        "(who are you?) before the role is ever looked at."
+    ),
+    ("root", 403, 200): "root's token is genuine and its role claim is 'admin': both checks pass.",
+    ("root", 401, 200): "root's token is genuine and its role claim is 'admin': both checks pass.",
+}
+_STATUS_MEANS = {
+    200: "the server let the caller in",
+    401: "the server could not tell who is calling",
+    403: "the server knows who is calling, and refuses",
+}
+
+
+def _claims_of_header(headers: object) -> dict:
+    """The claims of the Bearer token in an Authorization header dict, read unverified; {} if there is none."""
+    if not isinstance(headers, dict):
+        return {}
+    token = str(headers.get("Authorization", "")).removeprefix("Bearer ").strip()
+    return _unverified(token)[1]
+
+
+def _predicted_status(case: str, value: object) -> int:
+    """The predicted status for `case` as an int, or a Hint saying what to write instead."""
+    if isinstance(value, str) and value.strip().isdigit():
+        raise Hint(f"For {case!r} write the status as a number, {value.strip()}, not the text {value!r}.")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Hint(f"For {case!r} write a status code such as 200, 401 or 403, not {value!r}.")
+    return value
+
+
+@checker(
+    "Predict, then run: 401 or 403?",
+    expects="a dict {caller: status code}, the orders app and the headers alice and root",
+)
+def check_status_prediction(predicted: dict[str, int], server: Server, alice: dict, root: dict) -> str:
+    """Send GET /admin/report again, as each of four callers (no token; alice's genuine token;
+    alice's token with its payload edited to role admin, signature kept; root's genuine token), and
+    compare each status with the prediction. A wrong one gets the status the server really gave and
+    the rule the prediction missed."""
+    expect_type(predicted, dict, "a dict such as {'no token': 200, 'alice': 200, ...}")
+    unknown = sorted(str(key) for key in predicted if key not in _CALLERS)
+    if unknown:
+        raise Hint(f"The callers are {', '.join(map(repr, _CALLERS))}; there is no {unknown[0]!r}.")
+    missing = [case for case in _CALLERS if case not in predicted]
+    if missing:
+        raise Hint(f"Give a status for {missing[0]!r} too.")
+    guesses = {case: _predicted_status(case, predicted[case]) for case in _CALLERS}
+    expect_type(server, Server, "the running orders app, shop")
+    if _claims_of_header(alice).get("role") != "user" or _claims_of_header(root).get("role") != "admin":
+        raise Hint(
+            "Pass the Authorization headers made above, alice's (role 'user') and then root's (role 'admin'): "
+            "check_status_prediction(predicted, shop, alice, root)."
+        )
+    alice_token = alice["Authorization"].removeprefix("Bearer ").strip()
+    edited = {"Authorization": f"Bearer {forge_tampered(alice_token, role='admin')}"}
+    callers = dict(zip(_CALLERS, ({}, alice, edited, root), strict=True))
+    real = {case: server.client.get("/admin/report", headers=headers).status_code for case, headers in callers.items()}
+    if set(real.values()) == {404}:
+        raise Hint("That server has no GET /admin/report: pass the orders app, shop.")
+    wrong = []
+    for case in _CALLERS:
+        if guesses[case] == real[case]:
+            continue
+        why = _MISSED_RULE.get((case, guesses[case], real[case])) or _STATUS_MEANS.get(
+            real[case], "that is what it answers"
+        )
+        wrong.append(f"{case}: you said {guesses[case]}, the server answered {real[case]} just now: {why}")
+    if wrong:
+        raise Hint(f"{len(wrong)} of {len(_CALLERS)} wrong.\n" + "\n".join(wrong))
+    sent = "; ".join(f"{case} → {status}" for case, status in real.items())
+    return (
+        f"Right, sent again just now: {sent}. 401 means the server cannot tell who is calling (no token, or one "
+        "whose signature fails, whatever its payload says); 403 means it knows who is calling, and says no."
+    )
 
 
 # --- exercise 1: break in first (a deliberately vulnerable app) ----------------------------------

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import jwt
 import pytest
-from fastapi import Depends, HTTPException
+from fastapi import Depends, FastAPI, HTTPException
 from fastapi.security import OAuth2PasswordBearer
 
 from labsupport.lessons.l08_auth.attacks import forge_alg_none, forge_tampered
@@ -27,6 +27,7 @@ from labsupport.lessons.l08_auth.checkers import (
     check_forged_token,
     check_idor_fix,
     check_role_guard,
+    check_status_prediction,
     create_vulnerable_admin_app,
 )
 from labsupport.servers import running_servers, serve
@@ -50,6 +51,125 @@ def claims_of(token: str) -> dict:
 
 def unsigned(header: dict, claims: dict, signature: str = "") -> str:
     return f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}.{signature}"
+
+
+# --- predict, then run: 401 or 403 -----------------------------------------------------------
+
+
+def admin_report_app(*, check_signature: bool = True) -> FastAPI:
+    """GET /admin/report behind a role guard, as the notebook's orders app guards it; with
+    check_signature=False its token check only decodes (a broken server, to show that the checker
+    asks the server instead of comparing with fixed statuses)."""
+    app = FastAPI()
+
+    def current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> dict:
+        try:
+            if check_signature:
+                return jwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp"]})
+            return jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError:
+            raise HTTPException(401, "Invalid or expired token", headers=UNAUTHORIZED) from None
+
+    def admin_only(user: Annotated[dict, Depends(current_user)]) -> dict:
+        if user["role"] != "admin":
+            raise HTTPException(403, "Requires role 'admin'")
+        return user
+
+    @app.get("/admin/report", dependencies=[Depends(admin_only)])
+    def report() -> dict:
+        return {"revenue": 128.5}
+
+    return app
+
+
+def header_for(username: str, role: str) -> dict:
+    claims = {"sub": username, "role": role, "exp": int(time.time()) + 600, "jti": username + "-1"}
+    return {"Authorization": f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}"}
+
+
+ALICE, ROOT = header_for("alice", "user"), header_for("root", "admin")
+RIGHT_STATUSES = {"no token": 401, "alice": 403, "alice, role edited to admin": 401, "root": 200}
+
+
+@pytest.fixture
+def report_server():
+    with serve(admin_report_app(), name="report-test") as server:
+        yield server
+
+
+def test_status_prediction_right_answer_passes(report_server):
+    """Mutation that failed this: the checker sent alice's genuine token for the edited caller (it then
+    answered 403, and the right prediction got "1 of 4 wrong")."""
+    result = check_status_prediction(dict(RIGHT_STATUSES), report_server, ALICE, ROOT)
+    assert result.passed, result
+    assert "alice, role edited to admin → 401" in result.message and "403 means it knows" in result.message
+
+
+# a typical wrong prediction -> the hint for the rule it misses
+WRONG_STATUSES = [
+    ("no token is forbidden", {"no token": 403}, r"no token: you said 403, the server answered 401.*cannot tell who"),
+    ("no token gets in", {"no token": 200}, r"a request without a token is nobody"),
+    ("a user is unauthorized", {"alice": 401}, r"alice: you said 401.*knows who she is.*403"),
+    ("any login reads the report", {"alice": 200}, r"role claim, and alice's is 'user'"),
+    ("the edited role is believed", {"alice, role edited to admin": 200}, r"InvalidSignatureError"),
+    ("the edited token is forbidden", {"alice, role edited to admin": 403}, r"proves nothing.*before the role"),
+    ("root is refused", {"root": 403}, r"root: you said 403.*both checks pass"),
+    ("401 and 403 swapped", {"no token": 403, "alice": 401}, r"^2 of 4 wrong\.\nno token: .*\nalice: "),
+    ("a status that is not one of the three", {"root": 404}, r"root: you said 404, the server answered 200.*let the"),
+]
+
+
+@pytest.mark.parametrize(("name", "changes", "hint"), WRONG_STATUSES, ids=ids(WRONG_STATUSES))
+def test_status_prediction_wrong_answers_fail_with_their_hint(report_server, name, changes, hint):
+    """Mutations that failed this: `guesses[case] == real[case]` flipped to `!=` (every right guess listed
+    as wrong, the wrong ones passed over); the edited caller's two entries of _MISSED_RULE keyed by 403
+    (the server's answer for alice) instead of 401."""
+    assert_hint(check_status_prediction({**RIGHT_STATUSES, **changes}, report_server, ALICE, ROOT), hint)
+
+
+def test_status_prediction_asks_the_server_not_a_fixed_answer():
+    """Against a server that reads the role without checking the signature, the edited token gets in:
+    then 200 is right, and the notebook's 401 is wrong with the server's real answer.
+
+    Mutation that failed this: `real` replaced by the notebook's statuses (a hard-coded truth)."""
+    with serve(admin_report_app(check_signature=False), name="report-broken") as broken:
+        edited_gets_in = {**RIGHT_STATUSES, "alice, role edited to admin": 200}
+        assert check_status_prediction(edited_gets_in, broken, ALICE, ROOT).passed
+        assert_hint(
+            check_status_prediction(dict(RIGHT_STATUSES), broken, ALICE, ROOT),
+            r"you said 401, the server answered 200 just now: the server let the caller in",
+        )
+
+
+MALFORMED_STATUSES = [
+    ("a string status", {**RIGHT_STATUSES, "alice": "403"}, r"write the status as a number, 403, not the text"),
+    ("a bool", {**RIGHT_STATUSES, "root": True}, r"For 'root' write a status code such as 200, 401 or 403"),
+    ("a float", {**RIGHT_STATUSES, "root": 200.0}, r"not 200\.0"),
+    ("a caller left out", {"no token": 401, "alice": 403, "root": 200}, r"status for 'alice, role edited"),
+    ("an unknown caller", {**RIGHT_STATUSES, "bob": 403}, r"there is no 'bob'"),
+    ("a list", [401, 403, 401, 200], r"Expected a dict"),
+]
+
+
+@pytest.mark.parametrize(("name", "predicted", "hint"), MALFORMED_STATUSES, ids=ids(MALFORMED_STATUSES))
+def test_status_prediction_malformed_answers_get_a_plain_message(report_server, name, predicted, hint):
+    assert_hint(check_status_prediction(predicted, report_server, ALICE, ROOT), hint)
+
+
+def test_status_prediction_wrong_arguments_get_a_plain_message(report_server):
+    """Mutation that failed this: the role check of the headers removed (root's header passed as alice's
+    got "2 of 4 wrong" instead of the hint that names the arguments)."""
+    assert_hint(check_status_prediction(dict(RIGHT_STATUSES), report_server, ROOT, ALICE), r"alice's \(role 'user'\)")
+    assert_hint(check_status_prediction(dict(RIGHT_STATUSES), report_server, {}, ROOT), r"Pass the Authorization")
+    assert_hint(check_status_prediction(dict(RIGHT_STATUSES), "shop", ALICE, ROOT), r"the running orders app")
+    with serve(FastAPI(), name="no-report") as empty:
+        assert_hint(check_status_prediction(dict(RIGHT_STATUSES), empty, ALICE, ROOT), r"no GET /admin/report")
+
+
+def test_status_prediction_placeholders_are_not_attempted(report_server):
+    assert check_status_prediction(..., report_server, ALICE, ROOT).status == "not attempted"
+    unfinished = {**RIGHT_STATUSES, "alice, role edited to admin": ...}
+    assert check_status_prediction(unfinished, report_server, ALICE, ROOT).status == "not attempted"
 
 
 # --- exercise 1: forge a token against the vulnerable app ----------------------------------------
