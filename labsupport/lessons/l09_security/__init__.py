@@ -11,6 +11,7 @@ from labsupport.lessons.l09_security.checkers import (
     check_account_update,
     check_csrf_defence,
     check_greeting_app,
+    check_mass_assignment_prediction,
     check_search_app,
     check_stolen_hash,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "check_account_update",
     "check_csrf_defence",
     "check_greeting_app",
+    "check_mass_assignment_prediction",
     "check_search_app",
     "check_stolen_hash",
     "shop_engine",

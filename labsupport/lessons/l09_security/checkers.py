@@ -1,5 +1,8 @@
 """Checkers for the exercises of 09-security: each one attacks the student's answer as an attacker would.
 
+0. ``check_mass_assignment_prediction`` — section 1's "predict, then run": the status and the
+   ``is_admin`` that a valid body with an extra ``is_admin`` field gets from the vulnerable route,
+   found by sending that request to the notebook's running users API again.
 1. ``steal_admin_hash(client)`` — the attack first: against `make_vulnerable_search_app` over a
    database whose hashes are new for every check, the returned string must be the admin's hash.
 2. ``make_search_app(engine)`` — the fix: honest searches (quotes and SQL words in product names
@@ -48,9 +51,12 @@ __all__ = [
     "HONEST_NAMES",
     "HONEST_SEARCHES",
     "SQL_ATTACKS",
+    "MASS_ASSIGNMENT_BODY",
+    "MASS_ASSIGNMENT_PATH",
     "check_account_update",
     "check_csrf_defence",
     "check_greeting_app",
+    "check_mass_assignment_prediction",
     "check_search_app",
     "check_stolen_hash",
 ]
@@ -99,6 +105,73 @@ def _student_app(builder: Any, *args: Any, what: str) -> Any:
     if getattr(app, "routes", None) is None:
         raise Hint(f"Your {what} should return the FastAPI app, not a {type(app).__name__}.")
     return app
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 1, predict then run: a valid body that sets is_admin
+
+# The request the notebook sends in section 1: Ada's own, valid name and e-mail, plus a field
+# the profile form never shows. (A test checks that the notebook's demo sends this very body.)
+MASS_ASSIGNMENT_PATH = "/vulnerable/users/1"
+MASS_ASSIGNMENT_BODY = {"name": "Ada", "email": "ada@example.com", "is_admin": True}
+
+_WHY_VALID = (
+    "every field of the body passes UserRecord's rules (a name of 1–50 characters, an address with one @), "
+    "and is_admin is one of the model's own fields, a bool: nothing in it is invalid. Validation checks "
+    "that each value has the right shape; it does not decide who may change which field"
+)
+_WHY_ADMIN = (
+    "the route copies every field of the validated model into the row "
+    "(USERS[user_id].update(changes.model_dump())), is_admin included: the row is the input model. "
+    "This is mass assignment"
+)
+
+
+@checker(
+    "Predict, then run: a valid body that sets is_admin",
+    expects="predicted_status as a number (such as 404) and predicted_admin as True or False",
+)
+def check_mass_assignment_prediction(predicted_status: int, predicted_admin: bool, server: Server) -> str:
+    """Send section 1's request to the notebook's users API again, and compare with the prediction.
+
+    The truth is what the running route answers now (its status, and ``is_admin`` in the record
+    it returns), never a stored constant. The request changes Ada's row exactly as the notebook's
+    next cell does.
+    """
+    status = expect_type(predicted_status, int, "predicted_status as a status code, a number such as 404")
+    admin = expect_type(predicted_admin, bool, "predicted_admin as True or False")
+    try:
+        response = server.client.patch(MASS_ASSIGNMENT_PATH, json=MASS_ASSIGNMENT_BODY)
+    except (httpx.HTTPError, RuntimeError) as exc:  # RuntimeError: the lab client of a stopped server
+        raise Hint(
+            f"Could not reach the users API ({type(exc).__name__}: {str(exc)[:160]}). "
+            "Run section 1's cells above, in order, then this one."
+        ) from None
+    try:
+        record = response.json()
+    except ValueError:
+        record = None
+    if response.status_code != 200 or not isinstance(record, dict) or "is_admin" not in record:
+        raise Hint(
+            f"The users API answered {response.status_code} {response.text[:120]} instead of Ada's record: "
+            "run section 1's cells above in order, then this one."
+        )
+    real_status, real_admin = response.status_code, record["is_admin"] is True
+    reasons = []
+    if status != real_status and status in (401, 403):
+        reasons.append(f"a {status} needs code that asks who the client is, and this route has none; {_WHY_VALID}")
+    elif status != real_status:
+        reasons.append(_WHY_VALID)
+    if admin != real_admin:
+        reasons.append(_WHY_ADMIN)
+    if reasons:
+        said = f"PATCH {MASS_ASSIGNMENT_PATH} answered {real_status}, and Ada's is_admin is now {record['is_admin']!r}"
+        raise Hint(f"{said}. Why: " + ". And ".join(reasons) + ".")
+    return (
+        f"Right, sent again just now: {real_status}, and Ada is an administrator. The body is valid, so "
+        "validation lets it through, and the route writes every field of the model into the row. "
+        "Validation says a value is well-formed, not that this client may set it."
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ hint for that mistake, and RIGHT answers written differently from the notebook's
 which must pass. The wrong answers are deliberately vulnerable code, served on 127.0.0.1 only.
 """
 
+import ast
 import hashlib
 import hmac
 import html
@@ -24,19 +25,23 @@ from markupsafe import escape as markup_escape
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
-from labsupport import servers
+from labsupport import checkout_path, servers
 from labsupport.lessons.l09_security.checkers import (
     BLIND_ATTACKS,
+    MASS_ASSIGNMENT_BODY,
+    MASS_ASSIGNMENT_PATH,
     SQL_ATTACKS,
     check_account_update,
     check_csrf_defence,
     check_greeting_app,
+    check_mass_assignment_prediction,
     check_search_app,
     check_stolen_hash,
 )
 from labsupport.lessons.l09_security.labapps import (
     PRODUCTS,
 )
+from lessons.corpus import assert_hint, ids
 
 
 @pytest.fixture(autouse=True)
@@ -1020,3 +1025,105 @@ def test_account_update_placeholders():
     assert check_account_update(stub).status == "not attempted"
     assert check_account_update(lambda account, body: ...).status == "not attempted"
     expect_failure(check_account_update({"name": "Ada"}), r"Pass your function apply_changes itself")
+
+
+# ---------------------------------------------------------------------------------------------
+# Section 1, predict then run: what a valid body with is_admin gets from the vulnerable route
+
+
+class UserRecord(BaseModel):
+    """The notebook's model: mirrors a row of the users table, is_admin included."""
+
+    name: str = Field(min_length=1, max_length=50)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    is_admin: bool = False
+
+
+def users_api(model=UserRecord):
+    """The notebook's deliberately vulnerable users API, with `model` as the route's input model."""
+    users = {1: {"id": 1, "name": "Ada", "email": "ada@example.com", "is_admin": False}}
+    app = FastAPI()
+
+    @app.patch("/vulnerable/users/{user_id}")
+    def update_user_vulnerable(user_id: int, changes: model):
+        users[user_id].update(changes.model_dump())
+        return users[user_id]
+
+    return app
+
+
+@pytest.fixture
+def users():
+    return servers.serve(users_api(), name="users-prediction")
+
+
+def test_mass_assignment_prediction_right_answer_passes(users):
+    """The truth comes from the running route: 200, and is_admin True in the record it returns.
+    (Mutation that failed this: `status != real_status` flipped to `==` in the checker.)"""
+    result = check_mass_assignment_prediction(200, True, users)
+    assert result.passed, result
+    assert "sent again just now: 200" in result.message
+
+
+MASS_PREDICTION_WRONG = [
+    ("validation-rejects-it", 422, False, r"answered 200, and Ada's is_admin is now True\. Why: every field of the "
+     r"body passes UserRecord's rules.*is_admin is one of the model's own fields.*And the route copies every field"),
+    ("rejected-but-admin", 422, True, r"Why: every field of the body passes.*who may change which field\.$"),
+    ("forbidden", 403, False, r"a 403 needs code that asks who the client is, and this route has none.*mass "
+     r"assignment"),
+    ("unauthorized", 401, True, r"a 401 needs code that asks who the client is"),
+    ("server-error", 500, False, r"answered 200.*Why: every field of the body passes"),
+    ("accepted-but-ignored", 200, False, r"answered 200, and Ada's is_admin is now True\. Why: the route copies every "
+     r"field of the validated model into the row.*mass assignment\.$"),
+]
+
+
+@pytest.mark.parametrize(("name", "status", "admin", "hint"), MASS_PREDICTION_WRONG, ids=ids(MASS_PREDICTION_WRONG))
+def test_mass_assignment_prediction_wrong_answers_get_their_hint(users, name, status, admin, hint):
+    """(Mutation that failed this: the `admin != real_admin` reason dropped — accepted-but-ignored passed.)"""
+    assert_hint(check_mass_assignment_prediction(status, admin, users), hint)
+
+
+def test_mass_assignment_prediction_judges_the_running_route():
+    """A narrow model (extra='forbid') makes the same request a 422: the checker says it cannot read
+    Ada's record rather than judging against a stored answer."""
+
+    class Narrow(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        name: str
+        email: str
+
+    server = servers.serve(users_api(Narrow), name="users-prediction")
+    result = check_mass_assignment_prediction(200, True, server)
+    assert_hint(result, r"answered 422 .*run section 1's cells above in order")
+
+
+def test_mass_assignment_prediction_wrong_types_and_placeholders(users):
+    assert_hint(check_mass_assignment_prediction("200", True, users), r"predicted_status as a status code, a number")
+    assert_hint(check_mass_assignment_prediction(True, True, users), r"predicted_status as a status code")
+    assert_hint(check_mass_assignment_prediction(200, "yes", users), r"predicted_admin as True or False")
+    assert check_mass_assignment_prediction(..., True, users).status == "not attempted"
+    assert check_mass_assignment_prediction(200, ..., users).status == "not attempted"
+
+
+def test_mass_assignment_prediction_without_a_server_says_so(users):
+    users.stop()
+    assert_hint(check_mass_assignment_prediction(200, True, users), r"Could not reach the users API.*was stopped")
+
+
+def test_the_notebook_sends_the_request_the_prediction_checker_judges():
+    """The demo cell after the prediction must send MASS_ASSIGNMENT_BODY to MASS_ASSIGNMENT_PATH, or the
+    checker would judge another request than the one the student watches.
+    (Mutation that failed this: the notebook's demo body without "is_admin".)"""
+    cells = json.loads((checkout_path("notebooks") / "09-security.ipynb").read_text(encoding="utf-8"))["cells"]
+    sent = []
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        for node in ast.walk(ast.parse("".join(cell["source"]))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "patch" and node.args:
+                path = ast.literal_eval(node.args[0]) if isinstance(node.args[0], ast.Constant) else None
+                body = next((ast.literal_eval(k.value) for k in node.keywords if k.arg == "json"), None)
+                if path == MASS_ASSIGNMENT_PATH:
+                    sent.append(body)
+    assert MASS_ASSIGNMENT_BODY in sent, sent
