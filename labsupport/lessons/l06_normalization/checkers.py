@@ -1,4 +1,5 @@
-"""Checkers for the exercises of 06-normalization, on the staff shifts table in ``data/``.
+"""Checkers for the exercises of 06-normalization, on the staff shifts table in ``data/``, and for
+the prediction of what one UPDATE does to a fact the wide orders table stores on many rows.
 
 Exercise 1 lists the table's functional dependencies: each one claimed must hold on the rows
 (else the hint shows two rows that break it), follow from the business rules in `SHIFT_RULES`
@@ -7,14 +8,18 @@ Exercise 2 decomposes the table, judged from the rules rather than from the 17 r
 any rows that obey them (the chase), every rule still checkable inside one table, and no table
 holding a dependency whose left side is not its key. Exercise 3 fixes a schema's keys: the
 database itself must refuse each row that breaks a rule, and accept every honest one.
+`check_update_prediction` runs the notebook's UPDATE on a fresh copy of the wide orders table and
+counts the rows it changed and the cities the customer has afterwards.
 """
 
 from __future__ import annotations
 
+import numbers
 import sqlite3
 from collections.abc import Sequence
 
 import pandas as pd
+import sqlalchemy as sa
 
 from labsupport.checks import Hint, checker, expect_type
 from labsupport.lessons.l06_normalization.normalize import (
@@ -37,6 +42,9 @@ __all__ = [
     "check_dependencies",
     "check_decomposition",
     "check_shift_schema",
+    "wide_table",
+    "update_outcome",
+    "check_update_prediction",
 ]
 
 
@@ -126,8 +134,36 @@ def _split(fds: Sequence[FD]) -> list[FD]:
     return [FD(fd.lhs, column) for fd in fds for column in fd.rhs]
 
 
+def _linked_groups(answer: dict[str, list[str]]) -> list[list[str]]:
+    """The tables in groups that share columns (directly or through other tables), biggest group first."""
+    groups: list[list[str]] = []
+    for name in answer:
+        joined = [group for group in groups if any(set(answer[name]) & set(answer[other]) for other in group)]
+        merged = [table for group in joined for table in group] + [name]
+        groups = [group for group in groups if group not in joined] + [merged]
+    return sorted(groups, key=len, reverse=True)
+
+
+def _unlinked_hint(answer: dict[str, list[str]]) -> str | None:
+    """Name the tables that share no column with the others, if some do: the join can only cross them."""
+    groups = _linked_groups(answer)
+    if len(groups) == 1:
+        return None
+    apart = [table for group in groups[1:] for table in group]
+    named = " and ".join(map(repr, apart))
+    subject = f"Table {named} shares" if len(apart) == 1 else f"Tables {named} share"
+    return (
+        f"{subject} no column with the other tables, so nothing says which of its rows go with which rows "
+        "of the others: the join pairs each of them with every row of the rest."
+    )
+
+
 def _join_columns_hint(answer: dict[str, list[str]]) -> str:
-    """Name a pair of tables joined on columns that are a key of neither (by the rules), if there is one."""
+    """Say why the join can invent rows: tables linked by no column, or joined on columns that are a key of
+    neither (by the rules), or no table holding the whole key."""
+    unlinked = _unlinked_hint(answer)
+    if unlinked is not None:
+        return unlinked
     names = list(answer)
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
@@ -141,9 +177,15 @@ def _join_columns_hint(answer: dict[str, list[str]]) -> str:
                     f"by the rules, two rows can share {', '.join(shared)} and differ in everything else, and then "
                     "the join pairs them up wrongly."
                 )
+    key = ("shift_date", "store_id", "employee_id")
+    if not any(set(key) <= set(table) for table in answer.values()):
+        return (
+            f"No table holds the whole key ({', '.join(key)}), so no table says which store and which "
+            "employee belong to one shift, and the join can pair facts that never belonged together."
+        )
     return (
-        "No table holds the whole key (shift_date, store_id, employee_id), or no chain of keys links the "
-        "tables to it, so the join can pair facts that never belonged together."
+        "Every join is on a key, but the chain of keys does not lead from the table with the whole key to "
+        "every other table, so the join can pair facts that never belonged together."
     )
 
 
@@ -353,3 +395,84 @@ def check_shift_schema(ddl: str) -> str:
         "a key, so the database refuses every row that breaks a rule, whatever program writes it; and a shift "
         "is keyed by all of (shift_date, store_id, employee_id), so one person can work two stores in a day."
     )
+
+
+# --- predict, then run: what one UPDATE does to a fact stored on many rows -------------------------
+
+
+def wide_table() -> pd.DataFrame:
+    """The wide orders table of the notebook, ``data/orders_wide.csv`` (31 rows), as a DataFrame."""
+    return pd.read_csv(data_file("orders_wide.csv"))
+
+
+def update_outcome(update_sql: str, email: str) -> tuple[int, int, int]:
+    """Run `update_sql` on a fresh copy of the wide table: what it did to the customer `email`.
+
+    Returns ``(rows the UPDATE changed, distinct cities of the customer afterwards, the customer's
+    rows)``. Always an in-memory SQLite database, whatever ``LAB_DATABASE_URL`` says, so a check
+    never writes to a student's server.
+    """
+    engine = sa.create_engine("sqlite://")
+    customer = {"e": email}
+    try:
+        with engine.begin() as conn:
+            wide_table().to_sql("orders_wide", conn, index=False)
+            changed = conn.execute(sa.text(update_sql)).rowcount
+            cities = conn.execute(
+                sa.text("SELECT COUNT(DISTINCT customer_city) FROM orders_wide WHERE customer_email = :e"), customer
+            ).scalar_one()
+            rows = conn.execute(sa.text("SELECT COUNT(*) FROM orders_wide WHERE customer_email = :e"), customer)
+            customer_rows = rows.scalar_one()
+    finally:
+        engine.dispose()
+    return changed, cities, customer_rows
+
+
+def _pair(predicted: object) -> tuple[int, int]:
+    shape = "a pair (rows changed, cities), such as (3, 1)"
+    pair = expect_type(predicted, (tuple, list), shape)
+    if len(pair) != 2:
+        raise Hint(f"Expected {shape}: two numbers, not {len(pair)}.")
+    rows, cities = (expect_type(number, numbers.Integral, f"whole numbers in {shape}") for number in pair)
+    return int(rows), int(cities)
+
+
+@checker("Predict, then run: one UPDATE in the wide table", expects="a pair (rows changed, cities), such as (3, 1)")
+def check_update_prediction(predicted: tuple[int, int], update_sql: str, email: str) -> str:
+    rows, cities = _pair(predicted)
+    changed, cities_after, customer_rows = update_outcome(update_sql, email)
+    if changed == 0:
+        raise RuntimeError("the UPDATE changed no row: nothing to predict")
+    if (rows, cities) == (changed, cities_after):
+        return (
+            f"Right: {changed} rows changed, and the customer now has {cities_after} cities. The WHERE picks "
+            f"rows, here {changed} of the customer's {customer_rows}; her city is stored on each of them, so the "
+            "others keep the old one. The database does not know that they describe one person."
+        )
+    problems = [f"Run just now on a fresh copy of the table: the UPDATE changed {changed} rows, and the customer "
+                f"then had {cities_after} different cities."]
+    if rows != changed:
+        if rows == customer_rows:
+            problems.append(
+                f"The WHERE does not name the customer: it picked {changed} of her {customer_rows} rows and left "
+                f"the other {customer_rows - changed} alone."
+            )
+        elif rows == 1:
+            problems.append(
+                "A WHERE picks rows, not orders or customers: the wide table has one row per book of an order, "
+                f"and the UPDATE changed each of the {changed} rows its WHERE matched."
+            )
+        else:
+            problems.append(f"An UPDATE changes every row its WHERE matches: here, {changed}.")
+    if cities != cities_after:
+        if cities == 1:
+            problems.append(
+                f"The customer's city is stored on each of her {customer_rows} rows, not once: the rows the "
+                "WHERE did not pick still say the old city. One customer, two answers: the update anomaly."
+            )
+        else:
+            problems.append(
+                "Count what SELECT DISTINCT would list: the new city on the changed rows, and the old one "
+                "on the customer's rows the WHERE did not pick."
+            )
+    raise Hint(" ".join(problems))

@@ -12,9 +12,13 @@ from labsupport.lessons.l06_normalization.checkers import (
     check_decomposition,
     check_dependencies,
     check_shift_schema,
+    check_update_prediction,
     load_shifts,
+    update_outcome,
+    wide_table,
 )
 from labsupport.lessons.l06_normalization.normalize import holds, is_lossless
+from lessons.corpus import assert_hint, ids
 
 RIGHT_FDS = [
     ("store_id", ["store_city", "store_manager"]),
@@ -281,6 +285,26 @@ def test_decomposition_wrong_answers_get_specific_hints(answer, hint):
     assert re.search(hint, result.message, re.DOTALL), result.message
 
 
+# A table that shares no column with the others can only be crossed with them: the hint names it, and
+# does not blame the whole key (which the shifts table holds) or send the student to a shared value.
+UNLINKED = [
+    ("stores cut off: shifts without store_id", without("shifts", shifts=["shift_date", "employee_id"]), "'stores'"),
+    ("roles cut off: employees without role", without("employees", employees=["employee_id", "employee_name"]),
+     "'roles'"),
+    ("a city on its own", without("stores", stores=["store_id", "store_manager"], cities=["store_city"]), "'cities'"),
+]
+
+
+@pytest.mark.parametrize(("name", "answer", "table"), UNLINKED, ids=ids(UNLINKED))
+def test_a_table_linked_by_no_column_is_named(name, answer, table):
+    """Mutation that failed this: the `_unlinked_hint` call removed from `_join_columns_hint` (the hint then
+    blamed the whole key or a chain of keys, and named no table)."""
+    result = check_decomposition(answer)
+    assert_hint(result, "^Not lossless: joining your tables back gives")
+    assert_hint(result, rf"Table {table} shares no column with the other tables")
+    assert "whole key" not in result.message and "city" not in result.message.split("\n")[-1]
+
+
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
@@ -438,3 +462,61 @@ def test_shift_schema_wrong_answers_get_specific_hints(ddl, hint):
 
 def test_shift_schema_not_attempted():
     assert check_shift_schema(...).status == "not attempted"
+
+
+# --- Predict, then run: one UPDATE in the wide table -----------------------------------------------
+
+MOVE_ADA = "UPDATE orders_wide SET customer_city = 'Porto' WHERE order_id = 1017"
+ADA = "ada.costa@example.com"
+
+
+def test_update_outcome_runs_the_update_on_a_fresh_table():
+    """The truth the checker judges against, found by running the UPDATE (not remembered)."""
+    wide = wide_table()
+    ada = wide[wide.customer_email == ADA]
+    assert update_outcome(MOVE_ADA, ADA) == ((wide.order_id == 1017).sum(), 2, len(ada))
+    assert update_outcome(MOVE_ADA, ADA) == (2, 2, 8)  # a second run starts from a fresh copy again
+    moved_everywhere = f"UPDATE orders_wide SET customer_city = 'Porto' WHERE customer_email = '{ADA}'"
+    assert update_outcome(moved_everywhere, ADA) == (8, 1, 8)
+
+
+def test_update_prediction_right_answer_passes():
+    for predicted in [(2, 2), [2, 2]]:
+        result = check_update_prediction(predicted, MOVE_ADA, ADA)
+        assert result.passed, result
+        assert "2 rows changed, and the customer now has 2 cities" in result.message
+
+
+UPDATE_PREDICTIONS_WRONG = [  # (name, prediction, regex its hint matches)
+    ("one customer, one row", (1, 1), r"A WHERE picks rows, not orders.*stored on each of her 8 rows.*update anomaly"),
+    ("rows right, one city", (2, 1), r"changed 2 rows, and the customer then had 2 different cities.*update anomaly"),
+    ("every row of Ada", (8, 1), r"does not name the customer: it picked 2 of her 8 rows and left the other 6"),
+    ("every row of Ada, two cities", (8, 2), r"picked 2 of her 8 rows"),
+    ("another row count", (3, 2), r"An UPDATE changes every row its WHERE matches: here, 2\."),
+    ("three cities", (2, 3), r"Count what SELECT DISTINCT would list"),
+    ("one number", 2, r"Expected a pair \(rows changed, cities\)"),
+    ("a triple", (2, 2, 8), r"two numbers, not 3"),
+    ("text", ("2", "2"), r"Expected whole numbers"),
+    ("a bool", (True, 2), r"Expected whole numbers"),
+]
+
+
+@pytest.mark.parametrize(("name", "predicted", "hint"), UPDATE_PREDICTIONS_WRONG, ids=ids(UPDATE_PREDICTIONS_WRONG))
+def test_update_prediction_wrong_answers_get_their_hint(name, predicted, hint):
+    """Mutation that failed this: `cities != cities_after` flipped to `==` in check_update_prediction (the
+    update-anomaly sentence then went missing for (1, 1) and (2, 1))."""
+    assert_hint(check_update_prediction(predicted, MOVE_ADA, ADA), hint)
+
+
+def test_update_prediction_is_judged_by_running_the_statement_it_is_given():
+    """Mutation that failed this: `changed` replaced by the constant 2 in check_update_prediction."""
+    other_order = "UPDATE orders_wide SET customer_city = 'Porto' WHERE order_id = 1011"
+    changed, cities, _ = update_outcome(other_order, ADA)
+    assert changed != 2
+    assert check_update_prediction((changed, cities), other_order, ADA).passed
+    assert_hint(check_update_prediction((2, 2), other_order, ADA), rf"the UPDATE changed {changed} rows")
+
+
+def test_update_prediction_not_attempted():
+    assert check_update_prediction(..., MOVE_ADA, ADA).status == "not attempted"
+    assert check_update_prediction((..., 2), MOVE_ADA, ADA).status == "not attempted"
