@@ -10,19 +10,19 @@ from __future__ import annotations
 from labsupport.lessons.l08_auth.attacks import forge_alg_confusion, forge_alg_none, forge_tampered
 from labsupport.lessons.l08_auth.authserver import create_authorization_server
 from labsupport.lessons.l08_auth.checkers import (
+    check_auth_status_prediction,
     check_forged_token,
     check_idor_fix,
     check_role_guard,
-    check_status_prediction,
     create_vulnerable_admin_app,
     vulnerable_token_check,
 )
 
 __all__ = [
+    "check_auth_status_prediction",
     "check_forged_token",
     "check_idor_fix",
     "check_role_guard",
-    "check_status_prediction",
     "create_authorization_server",
     "create_vulnerable_admin_app",
     "forge_alg_confusion",

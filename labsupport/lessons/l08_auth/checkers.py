@@ -34,10 +34,10 @@ from labsupport.lessons.l08_auth.attacks import forge_alg_none, forge_signature_
 from labsupport.servers import Server, serve
 
 __all__ = [
+    "check_auth_status_prediction",
     "check_forged_token",
     "check_idor_fix",
     "check_role_guard",
-    "check_status_prediction",
     "create_vulnerable_admin_app",
     "vulnerable_token_check",
 ]
@@ -109,7 +109,7 @@ def _predicted_status(case: str, value: object) -> int:
     "Predict, then run: 401 or 403?",
     expects="a dict {caller: status code}, the orders app and the headers alice and root",
 )
-def check_status_prediction(predicted: dict[str, int], server: Server, alice: dict, root: dict) -> str:
+def check_auth_status_prediction(predicted: dict[str, int], server: Server, alice: dict, root: dict) -> str:
     """Send GET /admin/report again, as each of four callers (no token; alice's genuine token;
     alice's token with its payload edited to role admin, signature kept; root's genuine token), and
     compare each status with the prediction. A wrong one gets the status the server really gave and
@@ -126,7 +126,7 @@ def check_status_prediction(predicted: dict[str, int], server: Server, alice: di
     if _claims_of_header(alice).get("role") != "user" or _claims_of_header(root).get("role") != "admin":
         raise Hint(
             "Pass the Authorization headers made above, alice's (role 'user') and then root's (role 'admin'): "
-            "check_status_prediction(predicted, shop, alice, root)."
+            "check_auth_status_prediction(predicted, shop, alice, root)."
         )
     alice_token = alice["Authorization"].removeprefix("Bearer ").strip()
     edited = {"Authorization": f"Bearer {forge_tampered(alice_token, role='admin')}"}

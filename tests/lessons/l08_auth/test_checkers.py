@@ -24,10 +24,10 @@ from fastapi.security import OAuth2PasswordBearer
 from labsupport.lessons.l08_auth.attacks import forge_alg_none, forge_tampered
 from labsupport.lessons.l08_auth.checkers import (
     GUEST,
+    check_auth_status_prediction,
     check_forged_token,
     check_idor_fix,
     check_role_guard,
-    check_status_prediction,
     create_vulnerable_admin_app,
 )
 from labsupport.servers import running_servers, serve
@@ -100,7 +100,7 @@ def report_server():
 def test_status_prediction_right_answer_passes(report_server):
     """Mutation that failed this: the checker sent alice's genuine token for the edited caller (it then
     answered 403, and the right prediction got "1 of 4 wrong")."""
-    result = check_status_prediction(dict(RIGHT_STATUSES), report_server, ALICE, ROOT)
+    result = check_auth_status_prediction(dict(RIGHT_STATUSES), report_server, ALICE, ROOT)
     assert result.passed, result
     assert "alice, role edited to admin → 401" in result.message and "403 means it knows" in result.message
 
@@ -124,7 +124,7 @@ def test_status_prediction_wrong_answers_fail_with_their_hint(report_server, nam
     """Mutations that failed this: `guesses[case] == real[case]` flipped to `!=` (every right guess listed
     as wrong, the wrong ones passed over); the edited caller's two entries of _MISSED_RULE keyed by 403
     (the server's answer for alice) instead of 401."""
-    assert_hint(check_status_prediction({**RIGHT_STATUSES, **changes}, report_server, ALICE, ROOT), hint)
+    assert_hint(check_auth_status_prediction({**RIGHT_STATUSES, **changes}, report_server, ALICE, ROOT), hint)
 
 
 def test_status_prediction_asks_the_server_not_a_fixed_answer():
@@ -134,9 +134,9 @@ def test_status_prediction_asks_the_server_not_a_fixed_answer():
     Mutation that failed this: `real` replaced by the notebook's statuses (a hard-coded truth)."""
     with serve(admin_report_app(check_signature=False), name="report-broken") as broken:
         edited_gets_in = {**RIGHT_STATUSES, "alice, role edited to admin": 200}
-        assert check_status_prediction(edited_gets_in, broken, ALICE, ROOT).passed
+        assert check_auth_status_prediction(edited_gets_in, broken, ALICE, ROOT).passed
         assert_hint(
-            check_status_prediction(dict(RIGHT_STATUSES), broken, ALICE, ROOT),
+            check_auth_status_prediction(dict(RIGHT_STATUSES), broken, ALICE, ROOT),
             r"you said 401, the server answered 200 just now: the server let the caller in",
         )
 
@@ -153,23 +153,24 @@ MALFORMED_STATUSES = [
 
 @pytest.mark.parametrize(("name", "predicted", "hint"), MALFORMED_STATUSES, ids=ids(MALFORMED_STATUSES))
 def test_status_prediction_malformed_answers_get_a_plain_message(report_server, name, predicted, hint):
-    assert_hint(check_status_prediction(predicted, report_server, ALICE, ROOT), hint)
+    assert_hint(check_auth_status_prediction(predicted, report_server, ALICE, ROOT), hint)
 
 
 def test_status_prediction_wrong_arguments_get_a_plain_message(report_server):
     """Mutation that failed this: the role check of the headers removed (root's header passed as alice's
     got "2 of 4 wrong" instead of the hint that names the arguments)."""
-    assert_hint(check_status_prediction(dict(RIGHT_STATUSES), report_server, ROOT, ALICE), r"alice's \(role 'user'\)")
-    assert_hint(check_status_prediction(dict(RIGHT_STATUSES), report_server, {}, ROOT), r"Pass the Authorization")
-    assert_hint(check_status_prediction(dict(RIGHT_STATUSES), "shop", ALICE, ROOT), r"the running orders app")
+    right = dict(RIGHT_STATUSES)
+    assert_hint(check_auth_status_prediction(right, report_server, ROOT, ALICE), r"alice's \(role 'user'\)")
+    assert_hint(check_auth_status_prediction(right, report_server, {}, ROOT), r"Pass the Authorization")
+    assert_hint(check_auth_status_prediction(right, "shop", ALICE, ROOT), r"the running orders app")
     with serve(FastAPI(), name="no-report") as empty:
-        assert_hint(check_status_prediction(dict(RIGHT_STATUSES), empty, ALICE, ROOT), r"no GET /admin/report")
+        assert_hint(check_auth_status_prediction(right, empty, ALICE, ROOT), r"no GET /admin/report")
 
 
 def test_status_prediction_placeholders_are_not_attempted(report_server):
-    assert check_status_prediction(..., report_server, ALICE, ROOT).status == "not attempted"
+    assert check_auth_status_prediction(..., report_server, ALICE, ROOT).status == "not attempted"
     unfinished = {**RIGHT_STATUSES, "alice, role edited to admin": ...}
-    assert check_status_prediction(unfinished, report_server, ALICE, ROOT).status == "not attempted"
+    assert check_auth_status_prediction(unfinished, report_server, ALICE, ROOT).status == "not attempted"
 
 
 # --- exercise 1: forge a token against the vulnerable app ----------------------------------------
