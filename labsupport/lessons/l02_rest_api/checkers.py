@@ -96,6 +96,11 @@ def check_second_delete_prediction(predicted: int, server: Server) -> str:
     predicted = expect_type(predicted, int, "a status code such as 200, as a number")
     if not 100 <= predicted <= 599:
         raise Hint(f"{predicted} is not an HTTP status code (they run from 100 to 599).")
+    if not isinstance(server, Server):
+        raise Hint(
+            f"The second argument is the bookshop server, shop (a running lab server), not {type(server).__name__}: "
+            "the check sends its DELETEs there."
+        )
     first, second, after = delete_twice(server)
     happened = (
         f"Sent just now: a new book, DELETE → {first}, the same DELETE again → {second} (and GET on its URL → {after})."

@@ -672,3 +672,9 @@ def test_second_delete_on_a_server_without_books_says_so():
         check_second_delete_prediction(404, nobooks),
         r"could not create a book to delete \(POST /api/books answered 404\)",
     )
+
+
+@pytest.mark.parametrize("server", ["shop", None, FastAPI()], ids=["text", "none", "an-app-not-a-server"])
+def test_second_delete_without_a_server_says_which_argument(server):
+    """Mutation that failed this: the isinstance(server, Server) guard dropped (an AttributeError then)."""
+    assert_hint(check_second_delete_prediction(404, server), r"The second argument is the bookshop server, shop")
