@@ -11,6 +11,7 @@ from labsupport.lessons.l06_normalization.checkers import (
     check_decomposition,
     check_dependencies,
     check_shift_schema,
+    check_update_prediction,
     load_shifts,
 )
 from labsupport.lessons.l06_normalization.normalize import (
@@ -33,6 +34,7 @@ __all__ = [
     "check_decomposition",
     "check_dependencies",
     "check_shift_schema",
+    "check_update_prediction",
     "counterexample",
     "decompose",
     "find_dependencies",

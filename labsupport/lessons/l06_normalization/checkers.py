@@ -445,9 +445,9 @@ def check_update_prediction(predicted: tuple[int, int], update_sql: str, email: 
         raise RuntimeError("the UPDATE changed no row: nothing to predict")
     if (rows, cities) == (changed, cities_after):
         return (
-            f"Right: {changed} rows changed, and the customer now has {cities_after} cities. The WHERE picks "
-            f"rows, here {changed} of the customer's {customer_rows}; her city is stored on each of them, so the "
-            "others keep the old one. The database does not know that they describe one person."
+            f"Right: {changed} rows changed, and the customer now has {cities_after} cities. Her city is stored "
+            f"on each of her {customer_rows} rows; the WHERE picked {changed} of them, and the other "
+            f"{customer_rows - changed} keep the old city. The database does not know they describe one person."
         )
     problems = [f"Run just now on a fresh copy of the table: the UPDATE changed {changed} rows, and the customer "
                 f"then had {cities_after} different cities."]
