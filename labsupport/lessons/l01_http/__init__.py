@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from labsupport.lessons.l01_http.checkers import (
     check_raw_request,
+    check_request_status_prediction,
     check_should_retry,
     check_status_class,
-    check_status_prediction,
 )
 from labsupport.lessons.l01_http.wire import WireTimeout, build_request, raw_request, record
 
@@ -18,9 +18,9 @@ __all__ = [
     "WireTimeout",
     "build_request",
     "check_raw_request",
+    "check_request_status_prediction",
     "check_should_retry",
     "check_status_class",
-    "check_status_prediction",
     "raw_request",
     "record",
 ]

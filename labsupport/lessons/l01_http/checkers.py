@@ -1,7 +1,7 @@
 """Checkers for the exercises of 01-http: a predicted status code, a raw request that gets 201,
 status code classes, and when a client may send a request again.
 
-`check_status_prediction` sends the request whose status the student predicted to the lab server
+`check_request_status_prediction` sends the request whose status the student predicted to the lab server
 again and compares with what it answers now, so the truth is never a stored constant; a wrong
 guess gets the rule it missed (404 is an unknown path, 405 a known path with a refused method, ...).
 
@@ -30,7 +30,7 @@ __all__ = [
     "RETRYABLE_CLIENT_ERRORS",
     "IDEMPOTENT_METHODS",
     "retry_expected",
-    "check_status_prediction",
+    "check_request_status_prediction",
     "check_raw_request",
     "check_status_class",
     "check_should_retry",
@@ -62,7 +62,7 @@ _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # a token (RFC 9110
 
 
 @checker("Predict, then run: the status of a request", expects="a status code, a number such as 200")
-def check_status_prediction(predicted_status: int, server: Any, method: str, path: str) -> str:
+def check_request_status_prediction(predicted_status: int, server: Any, method: str, path: str) -> str:
     """Right if `predicted_status` is the status `server` answers to `method` `path`, asked again now."""
     if isinstance(predicted_status, str):
         raise Hint(f"Write the status code as a number without quotes, such as 200, not the text {predicted_status!r}.")

@@ -6,9 +6,9 @@ from labsupport.lessons.l01_http.checkers import (
     IDEMPOTENT_METHODS,
     STATUS_CLASSES,
     check_raw_request,
+    check_request_status_prediction,
     check_should_retry,
     check_status_class,
-    check_status_prediction,
     retry_expected,
 )
 from labsupport.servers import serve
@@ -54,7 +54,7 @@ def hint(result) -> str:
 
 
 def test_status_prediction_right(notes):
-    result = check_status_prediction(405, notes, "DELETE", "/notes")
+    result = check_request_status_prediction(405, notes, "DELETE", "/notes")
     assert result.passed, result
     assert "no route accepts DELETE there" in result.message and "A 404 would say" in result.message
 
@@ -75,7 +75,7 @@ WRONG_PREDICTIONS = [
 @pytest.mark.parametrize("name, predicted, pattern", WRONG_PREDICTIONS, ids=ids(WRONG_PREDICTIONS))
 def test_status_prediction_wrong_guesses_get_the_rule_they_missed(notes, name, predicted, pattern):
     """Mutation that failed this: `predicted != actual` in place of `==` passed every wrong guess."""
-    assert_hint(check_status_prediction(predicted, notes, "DELETE", "/notes"), pattern)
+    assert_hint(check_request_status_prediction(predicted, notes, "DELETE", "/notes"), pattern)
 
 
 WRONG_TYPES = [
@@ -90,11 +90,11 @@ WRONG_TYPES = [
 
 @pytest.mark.parametrize("name, predicted, pattern", WRONG_TYPES, ids=ids(WRONG_TYPES))
 def test_status_prediction_wrong_types_get_a_clear_hint(notes, name, predicted, pattern):
-    assert_hint(check_status_prediction(predicted, notes, "DELETE", "/notes"), pattern)
+    assert_hint(check_request_status_prediction(predicted, notes, "DELETE", "/notes"), pattern)
 
 
 def test_status_prediction_not_attempted(notes):
-    assert check_status_prediction(..., notes, "DELETE", "/notes").status == "not attempted"
+    assert check_request_status_prediction(..., notes, "DELETE", "/notes").status == "not attempted"
 
 
 def test_status_prediction_asks_the_server_instead_of_assuming_405():
@@ -106,9 +106,9 @@ def test_status_prediction_asks_the_server_instead_of_assuming_405():
     def delete_all(): ...
 
     server = serve(app, name="test-exercises-http-delete")
-    assert check_status_prediction(204, server, "DELETE", "/notes").passed
+    assert check_request_status_prediction(204, server, "DELETE", "/notes").passed
     assert_hint(
-        check_status_prediction(405, server, "DELETE", "/notes"),
+        check_request_status_prediction(405, server, "DELETE", "/notes"),
         r"DELETE /notes got 204 No Content, not 405\. Look again at the route the server has for DELETE /notes",
     )
 
