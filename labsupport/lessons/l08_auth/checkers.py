@@ -316,10 +316,10 @@ def _status_hint(status: int, crashes: list[BaseException], what: str) -> None:
                 f"Your dependency raised {describe_exception(crash)} for {what}: the token's header chose the "
                 "algorithm. Fix it on the server: algorithms=['HS256']."
             )
-        if "ellipsis" in str(crash):  # HTTPException(403, ...) typed as the instructions show it
+        if "ellipsis" in str(crash):  # HTTPException(403, ...): the placeholder's `...` kept as the detail
             raise Hint(
                 f"For {what} your dependency raised an HTTPException whose detail is `...`, which cannot be sent "
-                "as JSON. In the instructions `...` stands for your own words: write a message, e.g. "
+                "as JSON. The detail is the message the client reads: write one of your own, e.g. "
                 'HTTPException(403, "admins only").'
             )
         if isinstance(crash, jwt.InvalidTokenError):

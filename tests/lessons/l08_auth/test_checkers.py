@@ -502,9 +502,10 @@ WRONG_ROLE_GUARDS = [
     ("one admin by name, not by role", _guard(lambda role: True, decode=lambda t: _only_admin_1(t)),
      r"Another admin \(sub 'root', role 'admin'\) got 403"),
     ("403 for forged tokens", forged_tokens_get_403, r"got 403: a forged or expired token is no identity"),
-    # The instructions write HTTPException(403, ...): `...` typed literally is not a message (#16).
+    # `...` kept from the student placeholder as the detail is not a message (#16); the instructions no
+    # longer show `...`, so the hint explains what the detail is instead of pointing at them.
     ("HTTPException(403, ...) typed as shown", ellipsis_detail,
-     r"HTTPException whose detail is `\.\.\.`.*HTTPException\(403, \"admins only\"\)"),
+     r"HTTPException whose detail is `\.\.\.`.*the message the client reads.*HTTPException\(403, \"admins only\"\)"),
     ("a crash that is no JWT error", crashes_on_roles, r"raised TypeError.*never crash"),
 ]
 
@@ -514,7 +515,8 @@ def test_role_guard_wrong_answers_fail_with_their_hint(name, guard, hint):
     """Mutations that failed this: removing the expired-token attack (the 'expiry not checked' and
     'leeway' guards passed), removing 'guest', None, 'notadmin', 'admin-applicant' or 'Admin' from
     _NOT_ADMIN, or the signature-stripped attack (sending a tampered token in its place) — each let its
-    entry pass or fail with another hint; the another-admin check disabled (the one-subject guard passed)."""
+    entry pass or fail with another hint; the another-admin check disabled (the one-subject guard passed);
+    the `...`-detail hint sent back to the old wording that pointed at `...` in the instructions."""
     assert_hint(check_role_guard(guard, SECRET), hint)
     assert running_servers() == []
 
