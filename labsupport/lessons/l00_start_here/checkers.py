@@ -58,10 +58,18 @@ def made_up_trace(real: RequestTrace, **layers: float) -> RequestTrace:
     return dataclasses.replace(real, **changes)
 
 
-# --- exercise 1 -------------------------------------------------------------------------------
+# --- section 3: predict, then run ------------------------------------------------------------
+
+# Why a request is mostly database or not: the hint for a wrong prediction (it comes before the chart).
+_WHY_SHARE = {
+    False: "SQLite finds one row by its key in a few page reads, a tiny part of the request; getting the "
+    "request to our code and the answer back (HTTP handling and the framework) costs more.",
+    True: "its one SELECT reads and adds up every order line of the shop, which takes far longer than the "
+    "fixed cost of HTTP handling and the framework.",
+}
 
 
-@checker("Exercise 1: which requests are mostly database?", expects="a dict {path: True or False}")
+@checker("Predict, then run: which requests are mostly database?", expects="a dict {path: True or False}")
 def check_prediction(answer: dict[str, bool], server: Server) -> str:
     expect_type(answer, dict, "a dict such as {'/api/books/1': True, '/api/reports/bestsellers': False}")
     for path in REQUESTS:
@@ -75,7 +83,7 @@ def check_prediction(answer: dict[str, bool], server: Server) -> str:
         if answer[path] != mostly:
             raise Hint(
                 f"Measured just now, the database took {shares[path]:.0%} of the time of GET {path}, "
-                f"so {mostly} is right for it. Look at the bar chart above: which part is the widest?"
+                f"so {mostly} is right for it: {_WHY_SHARE[mostly]}"
             )
     return (
         "Right, measured again just now: a single-row lookup spends most of its time outside the "
@@ -84,7 +92,7 @@ def check_prediction(answer: dict[str, bool], server: Server) -> str:
     )
 
 
-# --- exercise 2 -------------------------------------------------------------------------------
+# --- exercise 1 -------------------------------------------------------------------------------
 
 
 def _near(a: float, b: float) -> bool:
@@ -147,7 +155,7 @@ def _judge_share(answer: object, trace: RequestTrace, where: str) -> None:
     raise Hint(f"{seen}: too {direction}. Use trace.database and trace.total.")
 
 
-@checker("Exercise 2: the database's share of a trace", expects="a function database_share(trace) -> float")
+@checker("Exercise 1: the database's share of a trace", expects="a function database_share(trace) -> float")
 def check_database_share(database_share: Callable[[RequestTrace], float], server: Server) -> str:
     if not callable(database_share):
         raise Hint("database_share should be a function taking one trace, e.g. `def database_share(trace): ...`.")
@@ -163,7 +171,7 @@ def check_database_share(database_share: Callable[[RequestTrace], float], server
     )
 
 
-# --- exercise 3 -------------------------------------------------------------------------------
+# --- exercise 2 -------------------------------------------------------------------------------
 
 
 def _slowest_cases(real: RequestTrace) -> list[RequestTrace]:
@@ -177,7 +185,7 @@ def _slowest_cases(real: RequestTrace) -> list[RequestTrace]:
     return cases
 
 
-@checker("Exercise 3: fix the slowest-layer helper", expects="a function slowest_layer(trace) -> a layer name")
+@checker("Exercise 2: fix the slowest-layer helper", expects="a function slowest_layer(trace) -> a layer name")
 def check_slowest_layer(slowest_layer: Callable[[RequestTrace], str], server: Server) -> str:
     if not callable(slowest_layer):
         raise Hint("slowest_layer should be a function taking one trace, e.g. `def slowest_layer(trace): ...`.")

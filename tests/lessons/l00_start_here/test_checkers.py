@@ -40,7 +40,7 @@ def test_the_lesson_claim_holds_here(shop):
     assert shares["/api/books/1"] < 0.5 < shares["/api/reports/bestsellers"]
 
 
-# --- exercise 1 -------------------------------------------------------------------------------
+# --- section 3: predict, then run ------------------------------------------------------------
 
 
 def test_prediction_right(shop):
@@ -52,8 +52,10 @@ def test_prediction_right(shop):
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        ({"/api/books/1": True, "/api/reports/bestsellers": True}, "GET /api/books/1, so False is right"),
-        ({"/api/books/1": False, "/api/reports/bestsellers": False}, "GET /api/reports/bestsellers, so True"),
+        ({"/api/books/1": True, "/api/reports/bestsellers": True}, "GET /api/books/1, so False is right for it: "
+         "SQLite finds one row by its key in a few page reads"),
+        ({"/api/books/1": False, "/api/reports/bestsellers": False}, "GET /api/reports/bestsellers, so True is "
+         "right for it: its one SELECT reads and adds up every order line"),
         ({"/api/books/1": True, "/api/reports/bestsellers": False}, "GET /api/books/1, so False is right"),
         ({"/api/books/1": False}, "Give an answer for '/api/reports/bestsellers' too"),
         ({"GET /api/books/1": False, "GET /api/reports/bestsellers": True}, "Give an answer for '/api/books/1'"),
@@ -65,6 +67,8 @@ def test_prediction_right(shop):
     ids=["all-database", "none-database", "swapped", "missing-key", "method-in-key", "text", "ints", "shares", "list"],
 )
 def test_prediction_wrong_answers_get_specific_hints(shop, answer, hint):
+    """The prediction comes before the chart, so a wrong one is told why, not sent to the chart.
+    (Mutation that failed this: `_WHY_SHARE[mostly]` read as `_WHY_SHARE[not mostly]`.)"""
     failed_with(check_prediction(answer, shop), hint)
 
 
@@ -73,7 +77,7 @@ def test_prediction_not_attempted(shop):
     assert check_prediction({"/api/books/1": ..., "/api/reports/bestsellers": True}, shop).status == "not attempted"
 
 
-# --- exercise 2 -------------------------------------------------------------------------------
+# --- exercise 1 -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -189,7 +193,7 @@ def test_made_up_traces_keep_the_layers_adding_up(shop):
     assert trace.total == 15 and sum(trace.layers().values()) == 15 and trace.layers()[HTTP_LAYER] == 1
 
 
-# --- exercise 3 -------------------------------------------------------------------------------
+# --- exercise 2 -------------------------------------------------------------------------------
 
 
 def colleagues_first_try(trace):
