@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import shutil
 import socket
 import ssl
-import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,13 @@ from typing import Any
 import httpx
 import uvicorn
 
+from labsupport.scratch import new_folder, sweep_folders_of_dead_processes
+
 __all__ = ["Server", "ServerError", "serve", "stop_all", "running_servers", "trusting_context"]
 
 HOST = "127.0.0.1"
 _THREAD_PREFIX = "labsupport-server-"
+_TLS_PREFIX = "labsupport-tls-"  # scratch folders holding an HTTPS server's key and certificate
 _registry: dict[str, Server] = {}
 _registry_lock = threading.Lock()
 _serve_lock = threading.RLock()
@@ -140,9 +144,7 @@ class _KeepAliveAfterCrash:
 class Server:
     """A running lab server: `.url`, `.client`, `.stop()`. Made by `serve()`."""
 
-    def __init__(
-        self, name: str, app: Callable[..., Any], sock: socket.socket, timeout: float, ca: Any = None
-    ) -> None:
+    def __init__(self, name: str, app: Callable[..., Any], sock: socket.socket, timeout: float, ca: Any = None) -> None:
         self.name = name
         self.app = app
         self.port: int = sock.getsockname()[1]
@@ -150,10 +152,12 @@ class Server:
         self.log: list[str] = []  # what uvicorn logged for this server
         self._socket = sock
         certfile: str | None = None
-        self._certdir: tempfile.TemporaryDirectory[str] | None = None
-        if ca is not None:  # HTTPS: `ca` issues a certificate, kept in a temp dir until stop()
-            self._certdir = tempfile.TemporaryDirectory(prefix="labsupport-tls-")
-            certfile = str(Path(self._certdir.name) / "server.pem")
+        self._certdir: Path | None = None
+        if ca is not None:  # HTTPS: `ca` issues a certificate, kept in a scratch folder until stop()
+            sweep_folders_of_dead_processes(_TLS_PREFIX)  # what killed kernels left
+            self._certdir = new_folder(_TLS_PREFIX)
+            weakref.finalize(self, shutil.rmtree, self._certdir, True)
+            certfile = str(self._certdir / "server.pem")
             ca.issue_cert(HOST, "localhost").private_key_and_cert_chain_pem.write_to_path(certfile)
         config = uvicorn.Config(
             _KeepAliveAfterCrash(app),
@@ -167,9 +171,7 @@ class Server:
         self._uvicorn = uvicorn.Server(config)
         self._loop: asyncio.AbstractEventLoop | None = None  # set by the server thread
         self._task: asyncio.Task[None] | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(sock,), name=_THREAD_PREFIX + name, daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, args=(sock,), name=_THREAD_PREFIX + name, daemon=True)
         verify = _tls_context() if ca is None else trusting_context(ca)
         self.client: httpx.Client = _LabClient(name, base_url=self.url, timeout=timeout, verify=verify)
 
@@ -249,7 +251,7 @@ class Server:
         except OSError:
             pass
         if self._certdir is not None:
-            self._certdir.cleanup()
+            shutil.rmtree(self._certdir, ignore_errors=True)
 
     def __enter__(self) -> Server:
         return self

@@ -3,6 +3,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -291,7 +292,7 @@ def test_default_trust_store_and_other_cas_are_refused(ca):
 
 def test_stop_closes_port_client_and_certificate_files(ca):
     server = serve(make_https_app(), name="t", ca=ca)
-    certdir = Path(server._certdir.name)
+    certdir = server._certdir
     assert any(certdir.iterdir())
     server.stop()
     server.stop()  # twice is fine
@@ -428,3 +429,18 @@ def test_a_crash_log_entry_keeps_the_message_and_names_the_exception():
     (entry,) = server.log
     assert entry.startswith("Exception in ASGI application")
     assert entry.endswith("\nRuntimeError: bug in the endpoint")
+
+
+def test_a_killed_kernels_certificate_folder_is_swept_by_the_next_https_server(ca):
+    """A kernel killed while serving HTTPS runs no exit code: its key and certificate stay in the
+    temp dir until the next HTTPS server of any process removes them.
+    (Mutation that failed this: the sweep call in Server.__init__ dropped.)"""
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = Path(tempfile.gettempdir()) / f"labsupport-tls-{int(dead.stdout)}-left"
+    left.mkdir()
+    (left / "server.pem").write_text("a key a killed kernel left")
+    with serve(make_https_app(), name="t", ca=ca):
+        assert not left.exists()
