@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+STAMP_REAL := $(VENV)/.installed-real
 
-.PHONY: install lab test notebooks student lint doctor clean
+.PHONY: install lab test test-real notebooks student lint doctor clean
 
 # Re-install when the dependencies or their pinned versions change.
 $(STAMP): pyproject.toml constraints.txt
@@ -15,12 +16,23 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The extras for the real servers: embedded PostgreSQL and Redis, from pip wheels.
+$(STAMP_REAL): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,postgres,redis]"
+	touch $(STAMP_REAL)
+
 # Loopback only; --allow-root because containers and CI run as root.
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --allow-root
 
 test: install
 	$(BIN)/python -m pytest
+
+# The lessons on real servers (README, "Real servers"): every notebook on embedded PostgreSQL and
+# Redis, the SQL notebooks twice by URL against one server; and the tests of those switches.
+test-real: $(STAMP_REAL)
+	$(BIN)/python -m pytest tests/test_real_servers.py tests/test_postgres.py \
+		tests/test_embedded_redis.py tests/test_databases.py tests/test_doctor.py
 
 # Re-execute every notebook and store clean outputs (what CI compares against).
 notebooks: install

