@@ -54,6 +54,7 @@ def hint(result) -> str:
 
 
 def test_status_prediction_right(notes):
+    """Mutation that failed this: `predicted != actual` in place of `==`."""
     result = check_request_status_prediction(405, notes, "DELETE", "/notes")
     assert result.passed, result
     assert "no route accepts DELETE there" in result.message and "A 404 would say" in result.message
@@ -90,6 +91,8 @@ WRONG_TYPES = [
 
 @pytest.mark.parametrize("name, predicted, pattern", WRONG_TYPES, ids=ids(WRONG_TYPES))
 def test_status_prediction_wrong_types_get_a_clear_hint(notes, name, predicted, pattern):
+    """Mutation that failed this: dropping the str branch and widening the range check to 0-5999
+    (text, name, four-digits and class went red)."""
     assert_hint(check_request_status_prediction(predicted, notes, "DELETE", "/notes"), pattern)
 
 
