@@ -555,7 +555,7 @@ def copies_after_rename(shop: Bookshop, book_id: int) -> tuple[int, int]:
 
 @checker("Predict, then run: a renamed book's copies", expects="a whole number of orders, such as 3")
 def check_copy_prediction(predicted: int, shop: Bookshop, book_id: int) -> str:
-    predicted = expect_type(predicted, numbers.Integral, "a whole number of orders, such as 3")
+    predicted = int(expect_type(predicted, (numbers.Integral,), "a whole number of orders, such as 3"))
     with_book, showing_new = copies_after_rename(shop, book_id)
     if with_book == 0:
         raise RuntimeError(f"book {book_id} is in no order: nothing to predict")

@@ -433,7 +433,7 @@ def _pair(predicted: object) -> tuple[int, int]:
     pair = expect_type(predicted, (tuple, list), shape)
     if len(pair) != 2:
         raise Hint(f"Expected {shape}: two numbers, not {len(pair)}.")
-    rows, cities = (expect_type(number, numbers.Integral, f"whole numbers in {shape}") for number in pair)
+    rows, cities = (expect_type(number, (numbers.Integral,), f"whole numbers in {shape}") for number in pair)
     return int(rows), int(cities)
 
 
