@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STAMP_REAL := $(VENV)/.installed-real
 
-.PHONY: install lab test test-real notebooks student lint doctor clean
+.PHONY: install lab test test-real notebooks recordings student lint doctor clean
 
 # Re-install when the dependencies or their pinned versions change.
 $(STAMP): pyproject.toml constraints.txt
@@ -37,6 +37,10 @@ test-real: $(STAMP_REAL)
 # Re-execute every notebook and store clean outputs (what CI compares against).
 notebooks: install
 	$(BIN)/python -m labsupport notebooks
+
+# What the PostgreSQL-only demos show on SQLite: recorded from a real run (labsupport/recordings.py).
+recordings: $(STAMP_REAL)
+	$(BIN)/python -m labsupport notebooks --record-postgres
 
 # The student version: solutions replaced by placeholders, outputs cleared.
 student: install

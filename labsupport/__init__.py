@@ -30,6 +30,7 @@ _EXPORTS = {
     "sql_engine": "databases",
     "mongo_client": "databases",
     "redis_client": "databases",
+    "postgres_only": "recordings",
     # the bookshop's data (00-start-here)
     "Bookshop": "datagen",
     "bookshop_rows": "datagen",

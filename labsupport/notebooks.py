@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from IPython.display import Markdown
 
-from labsupport.paths import CHECKOUT
+from labsupport.paths import CHECKOUT, checkout_path
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -100,12 +101,24 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m labsupport notebooks [PATH ...]`: re-execute notebooks and store their outputs."""
     parser = argparse.ArgumentParser(prog="python -m labsupport notebooks", description=main.__doc__)
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks to run (default: all)")
+    parser.add_argument(
+        "--record-postgres",
+        action="store_true",
+        help="instead: run the notebooks that have PostgreSQL-only demos on the embedded PostgreSQL and "
+        "store what those demos show in data/recorded/ (labsupport.recordings); outputs are not stored",
+    )
     args = parser.parse_args(argv)
     import nbformat
 
-    for path in args.paths or notebook_paths():
+    paths = args.paths or notebook_paths()
+    if args.record_postgres:
+        os.environ.update(LAB_DATABASE="postgres", LAB_RECORD_DIR=str(checkout_path("data", "recorded")))
+        os.environ.pop("LAB_DATABASE_URL", None)
+        paths = [path for path in paths if "postgres_only(" in path.read_text(encoding="utf-8")]
+    for path in paths:
         started = time.perf_counter()
-        nb = execute(path)
-        nbformat.write(nb, path)
+        nb = execute(path)  # the kernel inherits this process's environment
+        if not args.record_postgres:
+            nbformat.write(nb, path)
         print(f"{path.name}: executed in {time.perf_counter() - started:.1f} s")
     return 0
