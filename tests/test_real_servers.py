@@ -64,7 +64,7 @@ def shared_server():
 
 def _lab_databases(server) -> list[str]:
     with sa.create_engine(server.url, poolclass=sa.pool.NullPool).connect() as conn:
-        return conn.exec_driver_sql("SELECT datname FROM pg_database WHERE datname LIKE 'lab\\_%'").scalars().all()
+        return conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'lab\\_%'")).scalars().all()
 
 
 @pytest.mark.parametrize("path", SQL_NOTEBOOKS, ids=lambda p: p.stem)
