@@ -156,7 +156,12 @@ def check_mass_assignment_prediction(predicted_status: int, predicted_admin: boo
             f"The users API answered {response.status_code} {response.text[:120]} instead of Ada's record: "
             "run section 1's cells above in order, then this one."
         )
-    real_status, real_admin = response.status_code, record["is_admin"] is True
+    if record["is_admin"] is not True:  # a route that ignores is_admin: not section 1's, nothing to predict
+        raise Hint(
+            f"The users API answered {record}: that is not section 1's deliberately vulnerable route. "
+            "Run section 1's cells above in order, then this one."
+        )
+    real_status, real_admin = response.status_code, True
     reasons = []
     if status != real_status and status in (401, 403):
         reasons.append(f"a {status} needs code that asks who the client is, and this route has none; {_WHY_VALID}")

@@ -1098,6 +1098,21 @@ def test_mass_assignment_prediction_judges_the_running_route():
     assert_hint(result, r"answered 422 .*run section 1's cells above in order")
 
 
+def test_mass_assignment_prediction_refuses_a_route_that_ignores_is_admin():
+    """A model without is_admin (extra fields ignored) answers 200 and leaves Ada alone: a right
+    prediction for that route would be (200, False), but the prose explains section 1's route, so the
+    checker says the route is not that one rather than praising (200, False) with the wrong reason.
+    (Mutation that failed this: the `is not True` check dropped — (200, False) passed.)"""
+
+    class Ignoring(BaseModel):
+        name: str
+        email: str
+
+    server = servers.serve(users_api(Ignoring), name="users-prediction")
+    for prediction in [(200, False), (200, True)]:
+        assert_hint(check_mass_assignment_prediction(*prediction, server), r"not section 1's deliberately vulnerable")
+
+
 def test_mass_assignment_prediction_wrong_types_and_placeholders(users):
     assert_hint(check_mass_assignment_prediction("200", True, users), r"predicted_status as a status code, a number")
     assert_hint(check_mass_assignment_prediction(True, True, users), r"predicted_status as a status code")
