@@ -268,6 +268,16 @@ def test_notebook_shape(path):
     assert isinstance(last, ast.Expr) and ast.unparse(last.value) == "stop_all()", "the last statement is stop_all()"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_notebook_has_a_checked_predict_then_run_prompt(path):
+    """The common shape (#16): the student writes a prediction before running the cell that shows the
+    truth, and a checker judges it against a fresh run. By convention its checker's name says
+    `prediction`. (Mutation that failed this: 03's check_onion_prediction call removed.)"""
+    code, text = _code_and_text(path)
+    assert re.search(r"predict,? (then|before)", text, re.IGNORECASE), "no 'Predict, then run' prompt in the prose"
+    assert any(re.search(r"\bcheck_\w*prediction\w*\(", source) for source in code), "no check_…prediction(…) call"
+
+
 def _imports_of(source: str) -> list[tuple[str, str]]:
     return [
         (node.module or "", alias.name)
