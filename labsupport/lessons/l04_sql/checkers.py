@@ -2,12 +2,13 @@
 `check_join_prediction`, which runs a JOIN and a LEFT JOIN again to judge a predicted row count.
 
 All run the student's answer against a fresh database holding a few hand-written rows
-(`exercise_engine`), so the expected answer is known exactly and nothing a student runs can
-damage anything else. The rows hold the traps that a plausible wrong answer falls into: two
-customers share a name (grouping by the name merges them), two have no orders (an inner join
-drops them), an email has an apostrophe (a query pasted together from text breaks on it), orders
-have several lines (a join to the lines multiplies the orders). Exercise 2 also attacks the
-student's ``find_customer(conn, email)`` as an attacker would, and reads the statements it sends.
+(`exercise_engine`, from `sql_engine()`: the engine the notebook runs on, SQLite or PostgreSQL),
+so the expected answer is known exactly and nothing a student runs can damage anything else.
+The rows hold the traps that a plausible wrong answer falls into: two customers share a name
+(grouping by the name merges them), two have no orders (an inner join drops them), an email has an
+apostrophe (a query pasted together from text breaks on it), orders have several lines (a join to
+the lines multiplies the orders). Exercise 2 also attacks the student's ``find_customer(conn,
+email)`` as an attacker would, and reads the statements it sends.
 """
 
 from __future__ import annotations
@@ -380,7 +381,8 @@ def check_find_customer(find_customer: Callable[..., Any]) -> str:
                 raise Hint(
                     f"The attack {attack!r} still worked: it returned {len(rows)} row(s). Filtering or escaping "
                     "the input loses to the next variant; pass email as a bound parameter (:email with "
-                    "sa.text, or ? with exec_driver_sql), never inside the SQL text."
+                    "sa.text, or the driver's own placeholder with exec_driver_sql: ? on SQLite, %s on PostgreSQL), "
+                    "never inside the SQL text."
                 )
             if _customer_count(engine) != len(CUSTOMERS):
                 raise Hint(f"The attack {attack!r} deleted customers. Use a bound parameter for email.")
@@ -407,7 +409,7 @@ def check_find_customer(find_customer: Callable[..., Any]) -> str:
             raise Hint(
                 f"Your function put the email into the SQL text itself: {pasted[0].strip()!r}. It resisted these "
                 "attacks, but a hand-made escape or filter is one variant away from a hole; send the value "
-                "as a bound parameter (:email or ?), apart from the SQL."
+                "as a bound parameter (:email with sa.text), apart from the SQL."
             )
     finally:
         engine.dispose()

@@ -101,10 +101,11 @@ def db_error_message(error: BaseException) -> str:
     """The database's own sentence for ``error``, e.g. ``NOT NULL constraint failed: customers.name``.
 
     SQLAlchemy wraps the driver's exception and adds the SQL, the parameters and a link; this
-    returns only the driver's message (the wrapped one's text for any other exception).
+    returns only the driver's message (the wrapped one's text for any other exception), on one
+    line: PostgreSQL adds a ``DETAIL:`` line (the offending values), joined here with a space.
     """
     original = getattr(error, "orig", None)
-    return str(original if original is not None else error).strip()
+    return " ".join(str(original if original is not None else error).split())
 
 
 @dataclass
@@ -116,6 +117,18 @@ class DbErrorOutcome:
     @property
     def refused(self) -> bool:
         return self.error is not None
+
+    @property
+    def sent_values(self) -> tuple:
+        """The values sent with the refused statement, in order, whatever the driver's placeholders.
+
+        SQLite's driver takes a tuple (``?``), PostgreSQL's a dict (``%(name)s``, in the order of
+        the SQL): both give e.g. ``(30, 'bob')``. Empty when nothing was refused or sent.
+        """
+        params = getattr(self.error, "params", None)
+        if isinstance(params, dict):
+            return tuple(params.values())
+        return tuple(params) if isinstance(params, (list, tuple)) else ()
 
     @property
     def message(self) -> str:

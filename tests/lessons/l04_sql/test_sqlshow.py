@@ -114,3 +114,31 @@ def test_db_error_message_unwraps_sqlalchemys_exception(engine):
         conn.exec_driver_sql("SELECT nope FROM customers")
     assert db_error_message(info.value) == "no such column: nope"
     assert db_error_message(ValueError("plain")) == "plain"
+
+
+class _DriverError(Exception):
+    """Stands in for psycopg's exception: its text has a DETAIL line, as PostgreSQL's errors do."""
+
+
+def test_db_error_message_puts_postgresqls_detail_line_on_the_same_line():
+    """One line, so that `show_db_error` prints one line per refusal on PostgreSQL too. (Mutation that
+    failed this: returning ``str(original).strip()``, which kept the line break.)"""
+    original = _DriverError('duplicate key value violates unique constraint "customers_pkey"\nDETAIL:  Key (id)=(1) '
+                            "already exists.")
+    error = sa.exc.IntegrityError("INSERT ...", {"id": 1}, original)
+    assert db_error_message(error) == (
+        'duplicate key value violates unique constraint "customers_pkey" DETAIL: Key (id)=(1) already exists.'
+    )
+
+
+def test_sent_values_are_the_values_in_order_for_positional_and_named_placeholders(engine):
+    """SQLite's driver gets a tuple, psycopg a dict in the SQL's order: both read as one tuple. (Mutations
+    that failed this: returning ``params`` as it is; dropping the dict branch.)"""
+    with show_db_error() as outcome, engine.begin() as conn:
+        conn.execute(schema.books.insert().values(title="T", author="A", genre="g", price_cents=-1, stock=2))
+    assert outcome.sent_values == ("T", "A", "g", -1, 2)
+    outcome.error = sa.exc.IntegrityError("UPDATE ...", {"balance_1": 30, "name_1": "bob"}, _DriverError("x"))
+    assert outcome.sent_values == (30, "bob")
+    with show_db_error() as nothing_refused:
+        pass
+    assert nothing_refused.sent_values == ()
