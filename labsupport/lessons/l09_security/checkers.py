@@ -209,11 +209,13 @@ def check_stolen_hash(steal_admin_hash: Callable[[httpx.Client], str]) -> str:
     stolen = expect_type(answer, str, "the hash as a string (such as '$2b$12$...')").strip()
     admin_hash = hashes[_ADMIN_EMAIL]
     if stolen == admin_hash:
-        how = (
-            "UNION appended rows of the users table, with as many columns as the search selects"
-            if len(answers) <= 5
-            else "each request asked the database one yes/no question about the hash (a blind injection)"
-        )
+        carrier = next((response for response in answers if admin_hash in response.text), None)
+        if carrier is None:
+            how = "each request asked the database one yes/no question about the hash (a blind injection)"
+        elif carrier.status_code >= 500:
+            how = "the database's error message, which the app shows, named the value it could not convert"
+        else:
+            how = "UNION appended rows of the users table, with as many columns as the search selects"
         return (
             f"You read the admin's hash through a product search, in {len(answers)} request(s): your quote "
             f"ended the string literal, and {how}. The hashes are new for every check, so it was no guess."
@@ -227,7 +229,8 @@ def check_stolen_hash(steal_admin_hash: Callable[[httpx.Client], str]) -> str:
         f"{stolen[:40]!r} is not the admin's hash. The hashes are new for every check, so the value must "
         "come from the app, through the client your function is given. Look at the JSON the search returns: "
         "a UNION must select as many columns as the search does (the error message tells you when it "
-        "does not), and take password_hash from users WHERE role = 'admin'."
+        "does not), each of a type its column takes (PostgreSQL refuses text under the number price; NULL "
+        "fits any column), and take password_hash from users WHERE role = 'admin'."
     )
 
 
@@ -243,38 +246,49 @@ HONEST_SEARCHES = (
 )
 
 
-def _union(columns: int, *, template: str = "zzz' UNION SELECT {} FROM users --") -> str:
-    # The secret in every column: whichever columns the app shows, it shows it.
-    return template.format(", ".join(["email || password_hash"] * columns))
+def _union(columns: int, *, template: str = "zzz' UNION SELECT {} FROM users --") -> tuple[str, ...]:
+    """One term per column that could carry the secret: it goes in that column, NULL in the others.
+
+    NULL fits a column of any type. SQLite would take the secret under a number too, but PostgreSQL
+    refuses a UNION that puts text under a numeric column ("UNION types double precision and text
+    cannot be matched"), so the attack tries each column in turn, as an attacker does.
+    """
+    secret = "email || password_hash"
+    return tuple(
+        template.format(", ".join(secret if column == at else "NULL" for column in range(columns)))
+        for at in range(columns)
+    )
+
+
+def _unions(what: str, counts: tuple[int, ...], **template: str) -> tuple[tuple[str, str], ...]:
+    return tuple((what.format(n=n), term) for n in counts for term in _union(n, **template))
 
 
 # (what the attack is, the search term). A safe app finds nothing for any of them.
 SQL_ATTACKS = (
-    *((f"UNION with {n} column(s)", _union(n)) for n in (1, 2, 3, 4)),
-    *((f"UNION in lower case, {n} columns", _union(n, template="zzz' union select {} from users --")) for n in (2, 3)),
-    *((f"UNION with comments for spaces, {n} columns", _union(n).replace(" ", "/**/")) for n in (2, 3)),
+    *_unions("UNION with {n} column(s)", (1, 2, 3, 4)),
+    *_unions("UNION in lower case, {n} columns", (2, 3), template="zzz' union select {} from users --"),
     *(
-        (f"UNION with tabs and newlines, {n} columns", _union(n).replace(" ", "\t").replace("SELECT\t", "SELECT\n"))
-        for n in (2, 3)
+        (what, term.replace(" ", "/**/"))
+        for what, term in _unions("UNION with comments for spaces, {n} columns", (2, 3))
     ),
     *(
-        (
-            f"UNION ALL without a comment, {n} columns",
-            _union(n, template="zzz%' UNION ALL SELECT {} FROM users WHERE '%'='"),
-        )
-        for n in (2, 3)
+        (what, term.replace(" ", "\t").replace("SELECT\t", "SELECT\n"))
+        for what, term in _unions("UNION with tabs and newlines, {n} columns", (2, 3))
     ),
-    *(
-        (f"UNION in double-quoted SQL, {n} columns", _union(n, template='zzz" UNION SELECT {} FROM users --'))
-        for n in (2, 3)
+    *_unions(
+        "UNION ALL without a comment, {n} columns", (2, 3), template="zzz%' UNION ALL SELECT {} FROM users WHERE '%'='"
     ),
-    *(
-        (f"UNION with both kinds of quote, {n} columns", _union(n, template="zzz' UNION SELECT {} FROM users -- \""))
-        for n in (2, 3)
+    *_unions("UNION in double-quoted SQL, {n} columns", (2, 3), template='zzz" UNION SELECT {} FROM users --'),
+    *_unions(
+        "UNION with both kinds of quote, {n} columns", (2, 3), template="zzz' UNION SELECT {} FROM users -- \""
     ),
-    *(
-        (f"UNION behind a decoy quote, {n} columns", _union(n, template="zzz' ' UNION SELECT {} FROM users --"))
-        for n in (2, 3)
+    *_unions("UNION behind a decoy quote, {n} columns", (2, 3), template="zzz' ' UNION SELECT {} FROM users --"),
+    (
+        # PostgreSQL names the value it could not convert, so its error message carries the hash
+        # (SQLite converts the text to 0 without a word: there this finds nothing).
+        "error-based extraction (a failed conversion shows the value in the error message)",
+        "zzz' AND 1 = CAST((SELECT password_hash FROM users WHERE role = 'admin') AS INTEGER) --",
     ),
     ("a tautology", "' OR 1=1 --"),
     ("a tautology without a comment", "%' OR '1%'='1"),

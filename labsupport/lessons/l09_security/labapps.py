@@ -56,6 +56,24 @@ def _random_bcrypt_like_hash() -> str:
     return "$2b$12$" + "".join(secrets.choice(_BCRYPT_ALPHABET) for _ in range(53))
 
 
+_SHOP = sa.MetaData()
+_PRODUCTS = sa.Table(
+    "products",
+    _SHOP,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("price", sa.Float),  # a number: PostgreSQL refuses a UNION that puts text under it
+)
+_USERS = sa.Table(
+    "users",
+    _SHOP,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+)
+
+
 class _RecordingCursor(sqlite3.Cursor):
     """Notes every SQL text it runs in ``connection.statements`` (the bound values are not part of it)."""
 
@@ -97,9 +115,8 @@ class _RecordingConnection(sqlite3.Connection):
 
 def _recording(engine: sa.Engine, statements: list[str]) -> sa.Engine:
     """An engine on the same database whose every SQL text is appended to `statements`."""
-    if engine.dialect.name != "sqlite":  # another database: SQLAlchemy's own event sees what goes through it
-        sa.event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
-        return engine
+    if engine.dialect.name == "postgresql":
+        return _recording_postgres(engine, statements)
     factory = type("Recording", (_RecordingConnection,), {"statements": statements})
     recorder = sa.create_engine(engine.url, connect_args={"factory": factory})
     sa.event.listen(
@@ -109,23 +126,44 @@ def _recording(engine: sa.Engine, statements: list[str]) -> sa.Engine:
     return recorder
 
 
+def _recording_postgres(engine: sa.Engine, statements: list[str]) -> sa.Engine:
+    """`engine` itself, its psycopg connections' cursors noting the SQL they run — SQLAlchemy's and raw ones alike."""
+    import psycopg
+
+    class RecordingCursor(psycopg.Cursor):
+        def execute(self, query: Any, params: Any = None, **options: Any) -> Self:
+            statements.append(query.decode() if isinstance(query, bytes) else str(query))
+            return super().execute(query, params, **options)
+
+        def executemany(self, query: Any, params_seq: Any, **options: Any) -> None:
+            statements.append(query.decode() if isinstance(query, bytes) else str(query))
+            return super().executemany(query, params_seq, **options)
+
+    def record_on(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.cursor_factory = RecordingCursor  # psycopg's connection.execute() uses it too
+
+    engine.dispose()  # the connections made from now on record
+    sa.event.listen(engine, "connect", record_on)
+    return engine
+
+
 def shop_engine(*, record: list[str] | None = None) -> sa.Engine:
     """A fresh database: ``products(id, name, price)`` and ``users(id, email, password_hash, role)``.
 
     The hashes are random for every call: an attack that returns them really read them. With
-    `record`, every SQL text sent to the database is appended to that list (raw sqlite3 cursors
-    included): a check can see whether a search term was pasted into the SQL.
+    `record`, every SQL text sent to the database is appended to that list (raw driver cursors
+    included): a check can see whether a search term was pasted into the SQL. The tables are
+    SQLAlchemy Core, so they are the same on SQLite and PostgreSQL (`sql_engine` picks which).
     """
     engine = sql_engine()
+    _SHOP.create_all(engine)
     with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL)")
-        conn.exec_driver_sql(
-            "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, password_hash TEXT NOT NULL, "
-            "role TEXT NOT NULL)"
-        )
-        conn.exec_driver_sql("INSERT INTO products VALUES (?, ?, ?)", list(PRODUCTS))
-        rows = [(user_id, email, _random_bcrypt_like_hash(), role) for user_id, email, role in USERS]
-        conn.exec_driver_sql("INSERT INTO users VALUES (?, ?, ?, ?)", rows)
+        conn.execute(_PRODUCTS.insert(), [{"id": i, "name": name, "price": price} for i, name, price in PRODUCTS])
+        rows = [
+            {"id": user_id, "email": email, "password_hash": _random_bcrypt_like_hash(), "role": role}
+            for user_id, email, role in USERS
+        ]
+        conn.execute(_USERS.insert(), rows)
     return engine if record is None else _recording(engine, record)
 
 
