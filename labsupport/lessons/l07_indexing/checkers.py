@@ -1,18 +1,30 @@
 """Checkers for the exercises of 07-indexing: choose an index, predict which queries use one, fix
-a query that hides its column from an index.
+a query that hides its column from an index; and read pg_stat_statements (exercise 5).
 
-Every check runs the student's SQL on a fresh, private SQLite database (a small generated
-bookshop) and reads the real query plan with `labsupport.lessons.l07_indexing.plans`, so an answer is judged by
+Exercises 1 to 4 run the student's SQL on a fresh, private SQLite database (a small generated
+bookshop) and read the real query plan with `labsupport.lessons.l07_indexing.plans`, so an answer is judged by
 what the planner does, not by matching text. The plan is asked for several parameter values, and
 the index's own DDL is read, so an index that fits only the values the check happens to ask with
-(a partial index, ``WHERE customer_id = 42``) fails. The practice database is always SQLite, even
-when the notebook itself runs on PostgreSQL: the hints speak SQLite's plan vocabulary.
+(a partial index, ``WHERE customer_id = 42``) fails.
+
+Why SQLite, even when the notebook runs on PostgreSQL: these exercises ask what an index *can*
+do, and SQLite's planner answers that by fixed rules (without ANALYZE it searches any index that
+fits), which is the truth the exercises and their hints are written against ("can SQLite search
+an index?", ``USING COVERING INDEX``). PostgreSQL's planner chooses by cost: on a practice table of
+1,000 orders it often reads the whole table even where an index fits, and PostgreSQL 18 can skip-
+scan an index whose first column is not constrained, so the same question would have another
+answer there. The notebook's prose says "SQLite" for these exercises. The practice engines are
+disposed of and collected when a check ends, so no SQLite engine outlives it.
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -33,6 +45,8 @@ __all__ = [
     "check_covering_index",
     "check_index_predictions",
     "check_month_query",
+    "WORKLOAD_QUERIES",
+    "check_busiest_query",
 ]
 
 RANGE_QUERY = "SELECT id, status FROM orders WHERE customer_id = :customer AND ordered_on >= :since"
@@ -73,13 +87,41 @@ _REASONS = {
 }
 # Exercise 4: a colleague's report of one month's orders, with an index it cannot use.
 MONTH_INDEXES = ("CREATE INDEX ix_orders_date ON orders (ordered_on)",)
-MONTH_QUERY = "SELECT id, customer_id, status FROM orders WHERE strftime('%Y-%m', ordered_on) = :month"
+MONTH_QUERY = "SELECT id, customer_id, status FROM orders WHERE substr(ordered_on, 1, 7) = :month"
 # Months whose first and last days both have orders (a test checks it), a February, and a month
 # without any order: an off-by-one at either end of the range shows.
 CHECKED_MONTHS = ("2024-03", "2024-12", "2023-04", "2024-02", "2025-01")
 PRACTICE_ORDERS = 1_000  # small: a check must run in milliseconds; the planner's choice is the same
 
 _CREATE_INDEX = re.compile(r"^\s*CREATE\s+(UNIQUE\s+)?INDEX\s", re.IGNORECASE)
+
+
+_practice_engines: list[sa.Engine] = []
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _cleans_up(check: _F) -> _F:
+    """Dispose of the practice databases `check` made and collect them when it ends.
+
+    An engine sits in reference cycles, so it would stay in memory (and be listed by the garbage
+    collector) until the next collection: collected now, nothing of the check stays behind.
+    """
+
+    @functools.wraps(check)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return check(*args, **kwargs)
+        except Hint as hint:
+            # A hint is its message: its traceback (and the error it replaced) would keep the
+            # check's frames, and with them the engine, alive.
+            hint.__traceback__ = hint.__context__ = hint.__cause__ = None
+            raise
+        finally:
+            while _practice_engines:
+                _practice_engines.pop().dispose()
+            gc.collect()
+
+    return wrapper  # type: ignore[return-value]
 
 
 def practice_database(indexes: tuple[str, ...] = ()) -> sa.Engine:
@@ -90,6 +132,7 @@ def practice_database(indexes: tuple[str, ...] = ()) -> sa.Engine:
     thread, so every call on the engine sees the same data.)
     """
     engine = sa.create_engine("sqlite://")
+    _practice_engines.append(engine)
     insert_bookshop(engine, replace(bookshop_rows(PRACTICE_ORDERS), order_lines=[]))
     with engine.begin() as conn:
         for statement in indexes:
@@ -194,6 +237,7 @@ def _plans(engine: sa.Engine, query: str) -> list[Plan]:
 
 
 @checker("Exercise 1: an index for both conditions", expects="a CREATE INDEX statement")
+@_cleans_up
 def check_search_index(statement: str) -> str:
     engine, index = _apply_index(statement)
     _check_ddl(index)
@@ -228,6 +272,7 @@ def check_search_index(statement: str) -> str:
 
 
 @checker("Exercise 2: a covering index", expects="a CREATE INDEX statement")
+@_cleans_up
 def check_covering_index(statement: str) -> str:
     engine, index = _apply_index(statement)
     _check_ddl(index)
@@ -258,6 +303,7 @@ def check_covering_index(statement: str) -> str:
 
 
 @checker("Exercise 3: which queries can use an index?", expects="a dict {letter: True or False}")
+@_cleans_up
 def check_index_predictions(answer: dict[str, bool]) -> str:
     expect_type(answer, dict, "a dict such as {'a': True, 'b': False, ...}")
     unknown = sorted(str(key) for key in answer if key not in PREDICT_QUERIES)
@@ -299,6 +345,7 @@ def _days(conn: sa.Connection, ids: set[int]) -> list[str]:
 
 
 @checker("Exercise 4: a month's orders, searched", expects="a SELECT query as a string, with :month")
+@_cleans_up
 def check_month_query(sql: str) -> str:
     sql = expect_type(sql, str, "a SELECT query as a string, with the parameter :month")
     if ":month" not in sql:
@@ -333,5 +380,55 @@ def check_month_query(sql: str) -> str:
         )
     return (
         f"Right: {step.detail}. The index is sorted by ordered_on, so one month is one stretch of it, found by "
-        "a search; strftime(..., ordered_on) had to be computed for every row of the table."
+        "a search; substr(ordered_on, 1, 7) had to be computed for every row of the table."
+    )
+
+
+# Exercise 5 (section "On PostgreSQL"): the workload the notebook's pg_stat_statements demo runs,
+# as the view shows each query (constants become $1). The notebook asserts that the view's rows
+# are exactly these three, live or recorded, so this checker and the data cannot drift apart.
+# By design each is the answer to a different question: the unindexed lookup has the largest
+# total time, the report the largest time per call, the indexed lookup the most calls.
+WORKLOAD_QUERIES = {
+    "total": "SELECT id, ordered_on, status FROM orders_unindexed WHERE customer_id = $1",
+    "per call": (
+        "SELECT c.city, count(*) FROM orders_unindexed o JOIN customers c ON c.id = o.customer_id GROUP BY c.city"
+    ),
+    "calls": "SELECT id, ordered_on, status FROM orders WHERE customer_id = $1",
+}
+
+
+def _same_query(a: str, b: str) -> bool:
+    def norm(sql: str) -> str:
+        return " ".join(sql.replace(";", " ").split()).lower()
+
+    return norm(a) == norm(b)
+
+
+@checker("Exercise 5: the query that costs the database most", expects="the query text, a string")
+def check_busiest_query(query: str) -> str:
+    """The query with the largest total time in pg_stat_statements, judged by the workload's design.
+
+    The truth is fixed (`WORKLOAD_QUERIES`), not recomputed from a table the student passes in:
+    a checker must not accept whatever data it is handed.
+    """
+    query = expect_type(query, str, "the text of one query, e.g. statements.loc[..., 'query']")
+    if _same_query(query, WORKLOAD_QUERIES["total"]):
+        return (
+            "Right: it is not slow on its own (a few ms a call), but it runs so often that its calls add up to "
+            "the most time. An index on orders_unindexed (customer_id) would remove most of it."
+        )
+    if _same_query(query, WORKLOAD_QUERIES["per call"]):
+        raise Hint(
+            "That query is the slowest per call (mean_ms), but it ran once. The database's time is "
+            "calls × mean: look at total_ms, the column that adds every call up."
+        )
+    if _same_query(query, WORKLOAD_QUERIES["calls"]):
+        raise Hint(
+            "That query ran most often, but each call is quick (it searches an index). Calls alone do not say "
+            "what the time went to: look at total_ms, calls × mean."
+        )
+    raise Hint(
+        "That is not one of the three queries of the workload: copy the text from the `query` column of "
+        "`statements` (for instance statements.loc[row, 'query'])."
     )

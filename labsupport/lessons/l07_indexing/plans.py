@@ -12,8 +12,9 @@ parsing either format:
 - `Plan.uses_automatic_index` — did SQLite build a throwaway index for this one query (a hint
   that a real one is missing)?
 
-The plan prints like the ``sqlite3`` shell prints it, whatever the database. `btree_shape` shows
-why an index is fast: the number of pages of a table or index, and how deep its B-tree is.
+The plan prints like the ``sqlite3`` shell prints it, whatever the database (`Plan.raw` keeps what
+the database answered). `btree_shape` shows why an index is fast: the number of pages of a table
+or index, and how deep its B-tree is, on either database.
 """
 
 from __future__ import annotations
@@ -269,7 +270,7 @@ def refresh_sqlite_schema(conn: sa.Connection) -> None:
 @dataclass(frozen=True)
 class BTreeShape:
     """The size of one table or index on disk: ``pages`` in all, and ``depth``, the number of
-    pages a lookup reads from the root down to a leaf."""
+    pages a lookup reads from the root down to a leaf (1 for a PostgreSQL table: see `btree_shape`)."""
 
     name: str
     pages: int
@@ -277,16 +278,27 @@ class BTreeShape:
 
 
 def btree_shape(engine: sa.Engine | sa.Connection, name: str) -> BTreeShape:
-    """Count the pages of table or index `name` in a SQLite database, and its B-tree's depth.
+    """Count the pages of table or index `name`, and the depth of its B-tree.
 
-    Reads SQLite's ``dbstat`` table, one row per page with its ``path`` from the root
+    SQLite: reads the ``dbstat`` table, one row per page (4 KiB) with its ``path`` from the root
     (``/``, ``/000/``, ``/000/01a/``...): the depth is the number of steps in the longest path.
+    SQLite stores a table as a B-tree keyed by the row id, so a table has a depth too.
+
+    PostgreSQL: the pages (8 KiB) are the relation's size on disk; an index's depth is its root's
+    level plus one, read from the B-tree's first page with the ``pageinspect`` extension (created
+    in this database if missing: that needs a superuser, as the embedded server's user is). A
+    PostgreSQL table is a *heap*, pages in no particular order, and an index entry points at a
+    row's page directly: reaching a row reads one page, so its depth is 1.
     """
     if isinstance(engine, sa.Engine):
         with engine.connect() as conn:
-            return btree_shape(conn, name)
+            shape = btree_shape(conn, name)
+            conn.commit()  # PostgreSQL: keep the pageinspect extension created for it
+            return shape
+    if engine.dialect.name == "postgresql":
+        return _postgres_shape(engine, name)
     if engine.dialect.name != "sqlite":
-        raise ValueError(f"btree_shape() reads SQLite's page table; this is {engine.dialect.name}")
+        raise ValueError(f"btree_shape() knows SQLite and PostgreSQL, not {engine.dialect.name!r}")
     refresh_sqlite_schema(engine)  # dbstat lists the pages of the schema this connection knows
     query = "SELECT count(*), max(length(path) - length(replace(path, '/', ''))) FROM dbstat WHERE name = :name"
     try:
@@ -298,3 +310,29 @@ def btree_shape(engine: sa.Engine | sa.Connection, name: str) -> BTreeShape:
     if not pages:
         raise ValueError(f"there is no table or index named {name!r}")
     return BTreeShape(name, pages, depth)
+
+
+def _postgres_shape(conn: sa.Connection, name: str) -> BTreeShape:
+    found = conn.execute(
+        sa.text(
+            "SELECT c.relkind, a.amname, pg_relation_size(c.oid) / current_setting('block_size')::int "
+            "FROM pg_class c LEFT JOIN pg_am a ON a.oid = c.relam "
+            "WHERE c.relname = :name AND pg_table_is_visible(c.oid)"
+        ),
+        {"name": name},
+    ).first()
+    if found is None or found[0] not in ("r", "i"):
+        raise ValueError(f"there is no table or index named {name!r}")
+    kind, method, pages = found
+    if kind == "r":
+        return BTreeShape(name, int(pages), 1)
+    if method != "btree":
+        raise ValueError(f"{name!r} is a {method} index, not a B-tree")
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pageinspect")
+    except sa.exc.DBAPIError as error:
+        reason = _BACKGROUND.sub("", str(error.orig)).strip()
+        raise ValueError(f"btree_shape() reads the index with the pageinspect extension, and: {reason}") from None
+    level = conn.execute(sa.text("SELECT level FROM bt_metap(:name)"), {"name": name}).scalar_one()
+    return BTreeShape(name, int(pages), int(level) + 1)

@@ -3,9 +3,11 @@
 the check asks with) fails with its own hint, and malformed answers a plain message (never a
 traceback)."""
 
+import gc
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from labsupport.lessons.l07_indexing import checkers as indexing
 from labsupport.lessons.l07_indexing.checkers import (
@@ -15,6 +17,8 @@ from labsupport.lessons.l07_indexing.checkers import (
     MONTH_QUERY,
     PRACTICE_INDEXES,
     PREDICT_QUERIES,
+    WORKLOAD_QUERIES,
+    check_busiest_query,
     check_covering_index,
     check_index_predictions,
     check_month_query,
@@ -275,6 +279,7 @@ def test_month_query_right_answers_pass(sql):
 MONTH_WRONG = {
     "the original": (MONTH_QUERY, "Same rows, but the plan is still `SCAN orders`"),
     "substr": (f"{SELECT}substr(ordered_on, 1, 7) = :month", "still `SCAN orders`"),
+    "strftime": (f"{SELECT}strftime('%Y-%m', ordered_on) = :month", "still `SCAN orders`"),
     "LIKE": (f"{SELECT}ordered_on LIKE :month || '-%'", "or a LIKE pattern"),
     "date()": (f"{SELECT}date(ordered_on, 'start of month') = :month || '-01'", "still `SCAN"),
     "not indexed": (
@@ -346,3 +351,54 @@ def test_several_values_catch_a_partial_index_even_without_reading_the_ddl(monke
     result = check_search_index(statement)
     assert result.status == "failed"
     assert "The plan is" in result.message
+
+
+def test_a_check_leaves_no_practice_engine_behind():
+    """The notebook's last cell on PostgreSQL asserts that every engine alive is PostgreSQL.
+
+    Mutations that failed this: `gc.collect()` dropped from `_cleans_up` (the engine sat in a cycle);
+    the hint keeping its traceback (its frames held the engine)."""
+    gc.collect()
+    before = sum(isinstance(o, sa.Engine) for o in gc.get_objects())
+    assert check_index_predictions(RIGHT_PREDICTIONS).passed
+    assert check_search_index("CREATE INDEX ix ON orders (status)").status == "failed"
+    assert sum(isinstance(o, sa.Engine) for o in gc.get_objects()) == before
+
+
+# --- Exercise 5: the query with the largest total time (pg_stat_statements) ---------------------
+
+
+def test_busiest_query_right_answer_passes_however_it_is_spaced():
+    for answer in (WORKLOAD_QUERIES["total"], "  " + WORKLOAD_QUERIES["total"].replace(" ", "\n  ") + ";"):
+        result = check_busiest_query(answer)
+        assert result.passed, result.message
+        assert "add up to the most time" in result.message
+
+
+BUSIEST_WRONG = {
+    "slowest per call": (WORKLOAD_QUERIES["per call"], "slowest per call .* ran once"),
+    "most called": (WORKLOAD_QUERIES["calls"], "ran most often, but each call is quick"),
+    "another query": ("SELECT * FROM orders", "not one of the three queries"),
+    "the lookup with a literal": (
+        WORKLOAD_QUERIES["total"].replace("$1", "42"),
+        "not one of the three queries",
+    ),
+    "a number": (2, "Expected the text of one query"),
+    "a list of queries": (list(WORKLOAD_QUERIES.values()), "Expected the text of one query"),
+}
+
+
+@pytest.mark.parametrize(("answer", "hint"), BUSIEST_WRONG.values(), ids=BUSIEST_WRONG.keys())
+def test_busiest_query_wrong_answers_get_specific_hints(answer, hint):
+    """Mutation that failed this: check_busiest_query comparing with WORKLOAD_QUERIES["per call"] for the ✔."""
+    result = check_busiest_query(answer)
+    assert result.status == "failed"
+    assert re.search(hint, result.message), result.message
+
+
+def test_busiest_query_not_attempted():
+    assert check_busiest_query(...).status == "not attempted"
+
+
+def test_the_workload_queries_answer_three_different_questions():
+    assert len(set(WORKLOAD_QUERIES.values())) == 3 and set(WORKLOAD_QUERIES) == {"total", "per call", "calls"}

@@ -311,8 +311,8 @@ def test_btree_shape_errors(shop, monkeypatch):
     with pytest.raises(ValueError, match="no table or index named 'nope'"):
         btree_shape(shop, "nope")
     engine = sa.create_engine("sqlite://")
-    monkeypatch.setattr(engine.dialect, "name", "postgresql")
-    with pytest.raises(ValueError, match="reads SQLite's page table"):
+    monkeypatch.setattr(engine.dialect, "name", "mysql")
+    with pytest.raises(ValueError, match="knows SQLite and PostgreSQL, not 'mysql'"):
         btree_shape(engine, "orders")
 
 
