@@ -12,6 +12,7 @@ from labsupport.lessons.l11_architecture.checkers import (
     check_fallback,
     check_idempotent_orders,
     check_quote_layers,
+    check_quote_service,
     check_reservations_prediction,
 )
 from labsupport.lessons.l11_architecture.faults import Faults, call_stats
@@ -26,6 +27,7 @@ __all__ = [
     "check_fallback",
     "check_idempotent_orders",
     "check_quote_layers",
+    "check_quote_service",
     "check_reservations_prediction",
     "layer_report",
     "tangled_quote_app",

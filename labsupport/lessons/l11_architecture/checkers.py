@@ -31,7 +31,13 @@ from labsupport.lessons.l11_architecture.layers import layer_problems, tangled_q
 from labsupport.schema import books, create_tables
 from labsupport.servers import Server, serve
 
-__all__ = ["check_fallback", "check_idempotent_orders", "check_quote_layers", "check_reservations_prediction"]
+__all__ = [
+    "check_fallback",
+    "check_idempotent_orders",
+    "check_quote_layers",
+    "check_quote_service",
+    "check_reservations_prediction",
+]
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -218,9 +224,11 @@ def _service_errors(service_class: type) -> dict[str, type[BaseException]]:
                 f"{describe_exception(exc)}: a service asks its repository, through find_book, and nothing else."
             ) from None
         if got != _expected_quote(book_id, quantity):
+            title, price, stock = _BOOKS[book_id]
             raise Hint(
-                f"Given a repository with the book, QuoteService.quote({book_id}, {quantity}) returned {_short(got)}, "
-                f"not {_expected_quote(book_id, quantity)}: the pricing rule belongs in the service."
+                f"Given a repository holding {title!r} at {price} cents with {stock} in stock, "
+                f"QuoteService.quote({book_id}, {quantity}) returned {_short(got)}; the tangled endpoint's rule gives "
+                f"{_expected_quote(book_id, quantity)}."
             )
     errors: dict[str, type[BaseException]] = {}
     for mistake, (book_id, quantity) in {
@@ -280,49 +288,72 @@ def _check_thin_route(make_app: Callable[[Any], Any], errors: dict[str, type[Bas
                 )
 
 
-@checker("Exercise 1: untangle the quote endpoint", time_limit=20)
-def check_quote_layers(repository_class: type, service_class: type, make_app: Callable[[Any], Any]) -> str:
+def _expect_classes(repository_class: object, service_class: object) -> None:
     for name, value in [("QuoteRepository", repository_class), ("QuoteService", service_class)]:
         if not isinstance(value, type):
             raise Hint(f"{name} should be a class (class {name}: ...), not {type(value).__name__}.")
+
+
+def _check_repository(repository_class: type, engine: sa.Engine) -> Any:
+    """The student's repository on the checker's books: find_book gives the row as a dict, or None."""
+    repository = repository_class(engine)
+    if not callable(getattr(repository, "find_book", None)):
+        raise Hint("QuoteRepository has no method find_book(book_id): the service will ask for books by that name.")
+    for book_id in (1, 99):
+        try:
+            found = repository.find_book(book_id)
+        except Exception as exc:
+            raise Hint(
+                f"QuoteRepository.find_book({book_id}) raised {describe_exception(exc)}. A repository returns the "
+                "book, or None when there is none: whether a missing book is an error is the service's rule."
+            ) from None
+        want = None if book_id == 99 else dict(zip(("title", "price_cents", "stock"), _BOOKS[book_id]))
+        if want is None and found is not None:
+            raise Hint(
+                f"QuoteRepository.find_book(99) returned {_short(found)} for a book that does not exist: "
+                "return None (whether that is an error is for the service to decide)."
+            )
+        if want is not None and (not isinstance(found, dict) or any(found.get(k) != v for k, v in want.items())):
+            raise Hint(f"QuoteRepository.find_book(1) returned {_short(found)}; it should hold {want}.")
+    return repository
+
+
+@checker("Exercise 1, part 1: the repository and the service", time_limit=20)
+def check_quote_service(repository_class: type, service_class: type) -> str:
+    """The two lower layers alone: their rules, the repository on real rows, the service on a fake repository."""
+    _expect_classes(repository_class, service_class)
+    _check_layer_rules({"repository": repository_class, "service": service_class})
+    engine = _quote_engine()
+    try:
+        _check_repository(repository_class, engine)
+    finally:
+        engine.dispose()
+    _service_errors(service_class)
+    return (
+        "Right so far: the repository reads the books, and the service prices them from a fake repository, "
+        "raising its own errors. Now the route."
+    )
+
+
+@checker("Exercise 1: untangle the quote endpoint", time_limit=20)
+def check_quote_layers(repository_class: type, service_class: type, make_app: Callable[[Any], Any]) -> str:
+    _expect_classes(repository_class, service_class)
     if not callable(make_app):
         raise Hint("make_quote_app should be a function make_quote_app(service) that returns a FastAPI app.")
     _check_layer_rules({"repository": repository_class, "service": service_class, "route": make_app})
+    errors = _service_errors(service_class)
     engine = _quote_engine()
     try:
-        repository = repository_class(engine)
-        for book_id in (1, 99):
-            found = repository.find_book(book_id)
-            want = None if book_id == 99 else dict(zip(("title", "price_cents", "stock"), _BOOKS[book_id]))
-            if want is None and found is not None:
-                raise Hint(
-                    f"QuoteRepository.find_book(99) returned {_short(found)} for a book that does not exist: "
-                    "return None."
-                )
-            if want is not None and (not isinstance(found, dict) or any(found.get(k) != v for k, v in want.items())):
-                raise Hint(f"QuoteRepository.find_book(1) returned {_short(found)}; it should hold {want}.")
-        app = make_app(service_class(repository))
+        app = make_app(service_class(_check_repository(repository_class, engine)))
         if not isinstance(app, FastAPI):
             raise Hint(f"make_quote_app(service) returned {type(app).__name__}, not a FastAPI app.")
         with (
             _served(app, "check-quote") as (student, crashes),
-            _served(tangled_quote_app(engine), "check-quote-tangled") as (
-                reference,
-                _,
-            ),
+            _served(tangled_quote_app(engine), "check-quote-tangled") as (reference, _),
         ):
             _compare_with_tangled(student, crashes, reference)
-    except Hint:
-        raise
-    except Exception as exc:
-        if isinstance(exc, sa.exc.SQLAlchemyError) or _is_http_error(exc):
-            raise Hint(
-                f"Wiring QuoteRepository(engine) → QuoteService → make_quote_app raised {describe_exception(exc)}."
-            ) from None
-        raise
     finally:
         engine.dispose()
-    errors = _service_errors(service_class)
     _check_thin_route(make_app, errors)
     return (
         "Right: the same answers as the tangled endpoint; the service priced books from a fake repository and the "
@@ -478,6 +509,17 @@ def _count_orders(engine: sa.Engine) -> int:
         raise Hint("There is no table placed_orders: keep the line create_placed_orders(engine).") from None
 
 
+def _stored_in_database(engine: sa.Engine, key: str) -> bool:
+    """True if some text column of some table of `engine` holds `key` (the tables are a few rows each)."""
+    inspector = sa.inspect(engine)
+    with engine.connect() as conn:
+        for table in inspector.get_table_names():
+            rows = conn.execute(sa.select(sa.Table(table, sa.MetaData(), autoload_with=conn))).all()
+            if any(isinstance(value, str) and key in value for row in rows for value in row):
+                return True
+    return False
+
+
 class _Orders:
     """Two served instances of the student's app on one database, and what they did."""
 
@@ -486,10 +528,10 @@ class _Orders:
         self.crashes = crashes
         self.engine = engine
 
-    def post(self, instance: str, body: dict, key: str | None) -> httpx.Response:
+    def post(self, instance: str, body: dict, key: str | None, *, crashes_are_hints: bool = True) -> httpx.Response:
         headers = {} if key is None else {"Idempotency-Key": key}
         response = self.servers[instance].client.post("/orders", json=body, headers=headers)
-        if self.crashes:
+        if self.crashes and crashes_are_hints:
             raise Hint(f"POST /orders on instance {instance}: your app raised {describe_exception(self.crashes[0])}.")
         return response
 
@@ -536,6 +578,12 @@ def _check_sequential(orders: _Orders) -> None:
             raise Hint(
                 f"A repeat on {where} answered {_short(again)}; the first answer was {first}: send the same answer."
             )
+    if not _stored_in_database(orders.engine, "key-1"):
+        raise Hint(
+            "Your app recognises repeats, but the key is in no table of the database: it lives in the memory of "
+            "this Python process, which a second instance on another machine (or a restart) does not share. "
+            "Store the keys in the database, with the order."
+        )
     new = _expect_created(orders.post("B", body, "key-2"), body, "A POST with a new key and the same body")
     if orders.count() != 2 or new["id"] == first["id"]:
         raise Hint(
@@ -557,7 +605,7 @@ def _check_concurrent(orders: _Orders) -> None:
 
     def post(i: int) -> httpx.Response:
         start.wait(timeout=5)
-        return orders.post("AB"[i % 2], body, "key-at-once")
+        return orders.post("AB"[i % 2], body, "key-at-once", crashes_are_hints=False)
 
     with ThreadPoolExecutor(_CONCURRENT) as pool:
         responses = list(pool.map(post, range(_CONCURRENT)))
@@ -568,6 +616,12 @@ def _check_concurrent(orders: _Orders) -> None:
             f"{_CONCURRENT} repeats with one key sent at the same moment (to both instances) created {created} orders "
             f"(statuses {statuses}). Looking the key up, then inserting, leaves a gap where all of them see no key: "
             "insert the key first, in the order's transaction, and let its PRIMARY KEY refuse the others."
+        )
+    if orders.crashes:
+        raise Hint(
+            f"Repeats sent at the same moment made your app raise {describe_exception(orders.crashes[0], 160)}. "
+            "Several passed the look-up together and the database refused the later ones: insert the key first, "
+            "in the order's transaction, catch sa.exc.IntegrityError and answer with the stored order."
         )
     if not set(statuses) <= {201, 409} or 201 not in statuses:
         raise Hint(
