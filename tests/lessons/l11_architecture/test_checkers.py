@@ -226,8 +226,8 @@ RIGHT_LAYERS = [
 
 @pytest.mark.parametrize(("name", "repository", "service", "make_app"), RIGHT_LAYERS, ids=ids(RIGHT_LAYERS))
 def test_layers_right_answers_pass(name, repository, service, make_app):
-    """Mutation that failed this: _FakeService returning the title from the real books (the route then
-    looked as if it recomputed the answer)."""
+    """Mutation that failed this: the service's healthy cases asking for 20 copies of a book with 10 in stock
+    (every right service then raised NotEnoughStock)."""
     result = check_quote_layers(repository, service, make_app)
     assert result.passed, result
     assert "Why it worked" in result.message
@@ -808,8 +808,7 @@ RIGHT_ORDERS = [
 
 @pytest.mark.parametrize(("name", "make_app"), RIGHT_ORDERS, ids=ids(RIGHT_ORDERS))
 def test_orders_right_answers_pass(name, make_app):
-    """Mutation that failed this: _SLOW_INSERT slept after the INSERT's lock was released (placed in
-    after_cursor_execute of a separate connection) — no effect here, so it now sits before the statement."""
+    """Mutation that failed this: `_expect_created` demanding 200 instead of 201."""
     result = check_idempotent_orders(make_app)
     assert result.passed, result
     assert running_servers() == []

@@ -62,8 +62,21 @@ def make_routes(service):
     return app
 
 
+def make_leaky_routes(engine):
+    app = FastAPI()
+
+    @app.get("/count")
+    def count():  # only the nested route touches the database
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM books")).scalar_one()
+
+    return app
+
+
 def test_modules_used_reads_methods_nested_functions_and_bases():
-    """Mutation that failed this: not walking nested code objects (make_routes then used nothing)."""
+    """Mutation that failed this: not walking nested code objects (make_leaky_routes then used fastapi only)."""
+    assert modules_used(make_leaky_routes) == {"fastapi", "sqlalchemy"}
+    assert sql_strings(make_leaky_routes) == ["SELECT count(*) FROM books"]
     assert modules_used(Repository) == {"sqlalchemy"}
     assert modules_used(Service) == set()
     assert modules_used(LeakyService) == {"sqlalchemy", "fastapi"}  # property, staticmethod, inherited
