@@ -24,7 +24,7 @@ from labsupport.lessons.l06_normalization.normalize import (
     join_back,
     redundant_cells,
     spurious_rows,
-    sqlite_bytes,
+    table_bytes,
 )
 
 __all__ = [
@@ -43,5 +43,5 @@ __all__ = [
     "load_shifts",
     "redundant_cells",
     "spurious_rows",
-    "sqlite_bytes",
+    "table_bytes",
 ]

@@ -10,6 +10,8 @@ holding a dependency whose left side is not its key. Exercise 3 fixes a schema's
 database itself must refuse each row that breaks a rule, and accept every honest one.
 `check_update_prediction` runs the notebook's UPDATE on a fresh copy of the wide orders table and
 counts the rows it changed and the cities the customer has afterwards.
+The SQL checks run on the notebook's engine (`sql_engine`: SQLite, or PostgreSQL with its switch),
+each in a new database of its own: keys and UPDATEs behave as the student's database makes them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from labsupport.checks import Hint, checker, expect_type
+from labsupport.databases import sql_engine
 from labsupport.lessons.l06_normalization.normalize import (
     FD,
     bcnf_violation,
@@ -309,44 +312,115 @@ _BREAKING = (
 )
 
 
-def _insert(db: sqlite3.Connection, table: str, row: Sequence[object]) -> None:
+_ENGINE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def _engine_name(conn: sa.Connection) -> str:
+    return _ENGINE_NAMES.get(conn.dialect.name, conn.dialect.name)
+
+
+def _message(error: sa.exc.DBAPIError) -> str:
+    """The database's own sentence, without SQLAlchemy's SQL and link (PostgreSQL's with its DETAIL line)."""
+    diagnostic = getattr(error.orig, "diag", None)  # psycopg's: the message in parts, without LINE 1: ... ^
+    if diagnostic is not None and diagnostic.message_primary:
+        text = ": ".join(filter(None, [diagnostic.message_primary, diagnostic.message_detail]))
+    else:
+        text = str(error.orig)
+    return " ".join(text.split()).rstrip(".")
+
+
+def _statements(ddl: str) -> list[str]:
+    """`ddl` cut into statements at the semicolons that end one (not those inside a trigger's body)."""
+    statements, pending = [], ""
+    for piece in ddl.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):  # a lexer check, the same for any SQL text
+            statements.append(pending.strip().removesuffix(";"))
+            pending = ""
+    if pending.strip(" \n\t;"):
+        statements.append(pending.strip().removesuffix(";"))
+    return [statement for statement in statements if statement.strip()]
+
+
+def _insert(conn: sa.Connection, table: str, row: Sequence[object]) -> None:
     columns = _SCHEMA_TABLES[table]
-    db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", tuple(row))
+    values = ", ".join(f":{column}" for column in columns)
+    conn.execute(sa.text(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"), dict(zip(columns, row)))
 
 
-def _accepts(db: sqlite3.Connection, table: str, row: Sequence[object]) -> str | None:
+def _accepts(conn: sa.Connection, table: str, row: Sequence[object]) -> str | None:
     """Insert `row` inside a savepoint that is then rolled back: None if accepted, else the refusal."""
-    db.execute("SAVEPOINT probe")
+    savepoint = conn.begin_nested()
     try:
-        _insert(db, table, row)
-    except sqlite3.DatabaseError as error:
-        return str(error)
+        _insert(conn, table, row)
+    except sa.exc.DBAPIError as error:
+        return _message(error)
     finally:
-        db.execute("ROLLBACK TO probe")
-        db.execute("RELEASE probe")
+        savepoint.rollback()  # also what PostgreSQL needs after an error, to go on in the transaction
     return None
 
 
-def _load_schema(ddl: str) -> sqlite3.Connection:
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    db.execute("PRAGMA foreign_keys = ON")
-    try:
-        db.executescript(ddl)
-    except sqlite3.DatabaseError as error:
-        db.close()
-        raise Hint(f"SQLite could not run your schema: {error}") from None
+_KEY_NEEDED = "A FOREIGN KEY must point at the key (PRIMARY KEY or UNIQUE) of the table it names"
+
+
+def _load_schema(conn: sa.Connection, ddl: str) -> None:
+    """Run the student's CREATE TABLE statements; a Hint if the database refuses them or the tables differ."""
+    for statement in _statements(ddl):
+        try:
+            conn.exec_driver_sql(statement)
+        except sa.exc.DBAPIError as error:
+            message = _message(error)
+            why = ""
+            if "no unique constraint matching" in message:  # PostgreSQL checks a reference at CREATE TABLE
+                why = f" {_KEY_NEEDED}, and PostgreSQL checks that when the table is created."
+            elif "does not exist" in message and "REFERENCES" in statement.upper():
+                why = " PostgreSQL checks a REFERENCES when the table is created: create the table it names first."
+            raise Hint(f"{_engine_name(conn)} could not run your schema: {message}.{why}") from None
+    inspector = sa.inspect(conn)
     for table, wanted in _SCHEMA_TABLES.items():
-        have = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-        if not have:
-            db.close()
+        if not inspector.has_table(table):
             raise Hint(f"Your schema has no table {table!r}: keep the four tables and their columns, fix the keys.")
+        have = [column["name"] for column in inspector.get_columns(table)]
         if sorted(have) != sorted(wanted):
-            db.close()
             raise Hint(
                 f"Table {table!r} has the columns {have}, but the design's are {wanted}: keep the columns, "
                 "fix the keys and constraints."
             )
-    return db
+
+
+def _judge_schema(conn: sa.Connection) -> None:
+    """Load the 17 shifts, then probe honest and rule-breaking rows: a Hint for the first wrong outcome."""
+    tables = decompose(load_shifts(), _SCHEMA_TABLES)
+    for table in _SCHEMA_TABLES:  # parents before children, as the foreign keys require
+        for shift in tables[table].to_dict("records"):  # plain Python values, which every driver takes
+            row = tuple(shift.values())
+            try:
+                _insert(conn, table, row)
+            except sa.exc.DBAPIError as error:
+                message = _message(error)
+                if "mismatch" in message:  # SQLite checks a reference when a row is written
+                    why = f"{_KEY_NEEDED}, and SQLite checks that when a row is written."
+                elif table == "shifts":
+                    why = "A key states what must be unique, and Ines Varga worked in two stores on 2024-06-06."
+                else:
+                    why = "A key or constraint states something that these honest rows do not obey."
+                raise Hint(
+                    f"Your schema refuses the real data: {table} row {row} was refused ({message}). {why}"
+                ) from None
+    for table, row, honest in _HONEST:
+        refusal = _accepts(conn, table, row)
+        if refusal is not None:
+            raise Hint(
+                f"Your schema refuses an honest row, {honest}: {table} {row} ({refusal}). A key or UNIQUE "
+                "on a column that no rule makes unique refuses real data."
+            )
+    for table, bad_row, broken in _BREAKING:
+        if _accepts(conn, table, bad_row) is None:
+            raise Hint(
+                f"The database accepted {broken}: {table} {bad_row}. A rule the schema does not enforce is "
+                "broken by the first program with a bug. Make the left side of each rule the key of its "
+                "table, and each reference a FOREIGN KEY to a key."
+            )
 
 
 @checker("Exercise 3: keys that enforce the rules", expects="the fixed schema: CREATE TABLE statements in a string")
@@ -354,42 +428,13 @@ def check_shift_schema(ddl: str) -> str:
     expect_type(ddl, str, "CREATE TABLE statements in a string, like SHIFT_SCHEMA")
     if not ddl.strip():
         raise Hint("The string is empty: start from SHIFT_SCHEMA and fix its keys.")
-    db = _load_schema(ddl)
+    engine = sql_engine()  # the notebook's database engine: its keys are the ones the student relies on
     try:
-        tables = decompose(load_shifts(), _SCHEMA_TABLES)
-        for table in _SCHEMA_TABLES:  # parents before children, as the foreign keys require
-            for shift in tables[table].itertuples(index=False):
-                try:
-                    _insert(db, table, shift)
-                except sqlite3.DatabaseError as error:
-                    if "mismatch" in str(error):
-                        why = (
-                            "A FOREIGN KEY must point at the key (PRIMARY KEY or UNIQUE) of the table it names, "
-                            "and SQLite checks that when a row is written."
-                        )
-                    elif table == "shifts":
-                        why = "A key states what must be unique, and Ines Varga worked in two stores on 2024-06-06."
-                    else:
-                        why = "A key or constraint states something that these honest rows do not obey."
-                    raise Hint(
-                        f"Your schema refuses the real data: {table} row {tuple(shift)} was refused ({error}). {why}"
-                    ) from None
-        for table, row, honest in _HONEST:
-            refusal = _accepts(db, table, row)
-            if refusal is not None:
-                raise Hint(
-                    f"Your schema refuses an honest row, {honest}: {table} {row} ({refusal}). A key or UNIQUE "
-                    "on a column that no rule makes unique refuses real data."
-                )
-        for table, bad_row, broken in _BREAKING:
-            if _accepts(db, table, bad_row) is None:
-                raise Hint(
-                    f"The database accepted {broken}: {table} {bad_row}. A rule the schema does not enforce is "
-                    "broken by the first program with a bug. Make the left side of each rule the key of its "
-                    "table, and each reference a FOREIGN KEY to a key."
-                )
+        with engine.begin() as conn:
+            _load_schema(conn, ddl)
+            _judge_schema(conn)
     finally:
-        db.close()
+        engine.dispose()
     return (
         "Right: each rule's left side is now a key (store_id, role, employee_id) and each link a foreign key to "
         "a key, so the database refuses every row that breaks a rule, whatever program writes it; and a shift "
@@ -409,10 +454,11 @@ def update_outcome(update_sql: str, email: str) -> tuple[int, int, int]:
     """Run `update_sql` on a fresh copy of the wide table: what it did to the customer `email`.
 
     Returns ``(rows the UPDATE changed, distinct cities of the customer afterwards, the customer's
-    rows)``. Always an in-memory SQLite database, whatever ``LAB_DATABASE_URL`` says, so a check
-    never writes to a student's server.
+    rows)``. On the notebook's database engine (`sql_engine`: SQLite, or PostgreSQL when the
+    notebook runs on it), in a new database of its own that goes with the engine, so a check never
+    writes to a database the student uses.
     """
-    engine = sa.create_engine("sqlite://")
+    engine = sql_engine()
     customer = {"e": email}
     try:
         with engine.begin() as conn:
