@@ -23,7 +23,7 @@ import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from labsupport.checks import Hint, checker, expect_type
+from labsupport.checks import Hint, NotAttempted, checker, expect_type, is_placeholder
 from labsupport.crashes import RecordCrashes, describe_exception
 from labsupport.databases import sql_engine
 from labsupport.lessons.l11_architecture.faults import Faults
@@ -289,9 +289,14 @@ def _check_thin_route(make_app: Callable[[Any], Any], errors: dict[str, type[Bas
 
 
 def _expect_classes(repository_class: object, service_class: object) -> None:
-    for name, value in [("QuoteRepository", repository_class), ("QuoteService", service_class)]:
+    for name, value, method in [
+        ("QuoteRepository", repository_class, "find_book"),
+        ("QuoteService", service_class, "quote"),
+    ]:
         if not isinstance(value, type):
             raise Hint(f"{name} should be a class (class {name}: ...), not {type(value).__name__}.")
+        if is_placeholder(getattr(value, method, None)):  # the student notebook's skeleton, still empty
+            raise NotAttempted(f"{name}.{method} still holds `...`: write it, then run this cell again.")
 
 
 def _check_repository(repository_class: type, engine: sa.Engine) -> Any:
@@ -640,6 +645,8 @@ def check_idempotent_orders(make_app: Callable[[sa.Engine], Any]) -> str:
     engine = sql_engine()
     try:
         apps = [make_app(engine), make_app(engine)]  # two instances, one database
+        if apps[0] is ...:  # the student notebook's skeleton: `return ...`
+            raise NotAttempted("make_orders_app still returns `...`: write it, then run this cell again.")
         if not all(isinstance(app, FastAPI) for app in apps):
             raise Hint(f"make_orders_app(engine) returned {type(apps[0]).__name__}, not a FastAPI app.")
         _count_orders(engine)

@@ -487,6 +487,38 @@ def test_layers_wrong_answers_get_their_hint(name, repository, service, make_app
     assert running_servers() == []
 
 
+class SkeletonRepository:
+    def __init__(self, engine): ...
+
+    def find_book(self, book_id): ...
+
+
+class SkeletonService:
+    MAX_COPIES = ...
+
+    def __init__(self, repository): ...
+
+    def quote(self, book_id, quantity): ...
+
+
+def test_the_student_skeletons_are_not_attempted():
+    """The student build keeps each method's def line with `...` as its body. Mutation that failed this:
+    `_expect_classes` not looking for placeholder methods (the skeleton got "has no method find_book"…)."""
+    for result in [
+        check_quote_service(SkeletonRepository, SkeletonService),
+        check_quote_service(QuoteRepository, SkeletonService),
+        check_quote_layers(SkeletonRepository, QuoteService, make_quote_app),
+    ]:
+        assert result.status == "not attempted", result
+    assert "QuoteService.quote still holds" in check_quote_service(QuoteRepository, SkeletonService).message
+
+    def make_orders_app(engine):
+        orders_metadata.create_all(engine)
+        return ...
+
+    assert check_idempotent_orders(make_orders_app).status == "not attempted"
+
+
 def test_part_one_judges_the_two_lower_layers_alone():
     """Mutation that failed this: check_quote_service skipping the layer rules (HTTP in the service passed)."""
     assert_hint(check_quote_service(QuoteRepository, ServiceRaisingHttp), r"QuoteService uses fastapi")
