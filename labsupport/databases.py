@@ -53,7 +53,8 @@ def sql_engine(*, echo: bool = False) -> sa.Engine:
         if config.database_url is not None:
             url = postgres.server_url(config.database_url)
             return postgres.fresh_database(url, switch="LAB_DATABASE_URL", echo=echo)
-        return postgres.fresh_database(postgres.embedded_server().url, switch="LAB_DATABASE=postgres", echo=echo)
+        server = postgres.embedded_server()  # removed whole at exit: no database needs dropping then
+        return postgres.fresh_database(server.url, switch="LAB_DATABASE=postgres", drop_at_exit=False, echo=echo)
 
     _sweep_sqlite_folders_once()
     directory = new_folder(_SQLITE_PREFIX)

@@ -197,13 +197,17 @@ def server_url(url: str, *, switch: str = "LAB_DATABASE_URL") -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def fresh_database(server_url: str, *, switch: str = "LAB_DATABASE_URL", **engine_options: Any) -> sa.Engine:
+def fresh_database(
+    server_url: str, *, switch: str = "LAB_DATABASE_URL", drop_at_exit: bool = True, **engine_options: Any
+) -> sa.Engine:
     """An engine on a new, empty database on the server `server_url` reaches; dropped when the engine goes.
 
     `server_url` names any database the user may connect to (``.../postgres``); the user needs
     the right to create databases. Databases left by dead processes of this machine are dropped
     on first use. A missing driver, a server that does not answer or a refused user raise
-    `PostgresUnavailable` naming `switch` and the fix.
+    `PostgresUnavailable` naming `switch` and the fix. `drop_at_exit=False` leaves the databases
+    still in use at exit to whoever stops the server: the embedded one is removed whole, and each
+    drop costs up to a second on a busy machine, which a kernel being shut down may not have.
     """
     shown = sa.make_url(server_url).render_as_string(hide_password=True)
     options = {"connect_args": {"connect_timeout": _CONNECT_TIMEOUT_S}, **engine_options}
@@ -234,7 +238,7 @@ def fresh_database(server_url: str, *, switch: str = "LAB_DATABASE_URL", **engin
     opened: set[Any] = set()
     sa.event.listen(engine, "connect", lambda dbapi_connection, _record: opened.add(dbapi_connection))
     sa.event.listen(engine, "close", lambda dbapi_connection, _record: opened.discard(dbapi_connection))
-    weakref.finalize(engine, _drop_database, admin, name, opened)
+    weakref.finalize(engine, _drop_database, admin, name, opened).atexit = drop_at_exit
     return engine
 
 

@@ -93,6 +93,25 @@ def test_the_postgres_switch_uses_one_embedded_server_per_process(monkeypatch):
     assert first.url.database != second.url.database
 
 
+@pytest.mark.parametrize("drop_at_exit", [True, False])
+def test_databases_still_in_use_at_exit_are_dropped_unless_the_server_goes_too(server, tmp_path, drop_at_exit):
+    """By URL the user's server stays: the exiting kernel drops its databases. The embedded server is
+    removed whole at exit, so its engines skip the drops a shutting-down kernel may have no time for;
+    anything left is dropped by the next start. (Mutation that failed this: `.atexit = drop_at_exit`
+    dropped, so False still dropped at exit.)"""
+    code = (
+        "from labsupport import postgres; "
+        f"e = postgres.fresh_database({server.url!r}, drop_at_exit={drop_at_exit}); print(e.url.database)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    name = done.stdout.strip()
+    assert done.returncode == 0 and name.startswith("lab_"), done.stderr
+    assert (name in _databases(server)) is not drop_at_exit
+    postgres._dropped_for.clear()
+    postgres.fresh_database(server.url)  # the next start on this server
+    assert name not in _databases(server)
+
+
 def test_a_user_who_may_not_create_databases_is_told_so(server):
     with sa.create_engine(server.url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool).connect() as conn:
         conn.exec_driver_sql("DROP ROLE IF EXISTS student; CREATE ROLE student LOGIN NOCREATEDB")

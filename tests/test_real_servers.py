@@ -15,6 +15,7 @@ import nbformat
 import pytest
 import sqlalchemy as sa
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 from labsupport.notebooks import NOTEBOOKS_DIR, notebook_paths
 
@@ -45,7 +46,10 @@ def _run(path, monkeypatch, **switches: str) -> None:
     if path in SQL_NOTEBOOKS:
         nb.cells.append(nbformat.v4.new_code_cell(_PROOF))
     resources = {"metadata": {"path": str(NOTEBOOKS_DIR)}}
-    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources=resources)
+    # The kernel drops its databases at exit; nbclient's default 5 s before killing it is short on a
+    # loaded machine. (A killed kernel's databases are dropped by the next start on that server.)
+    config = Config({"KernelManager": {"shutdown_wait_time": 60}})
+    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources=resources, config=config)
     client.execute()  # raises CellExecutionError, naming the cell, at the first failing assert or claim
 
 
