@@ -181,3 +181,21 @@ def test_nothing_is_left_in_the_temp_dir_by_this_process(server):
     if postgres.embedded_server.cache_info().currsize:
         running.add(postgres.embedded_server().folder)
     assert leftovers <= running
+
+
+def test_the_bookshop_loads_into_postgresql_with_copy_and_the_ids_continue(server):
+    """(Mutation that failed this: the setval after the load dropped — the next customer clashed with id 1.)"""
+    from labsupport import datagen
+
+    engine = postgres.fresh_database(server.url)
+    shop = datagen.bookshop_rows(300, 0)
+    assert datagen.insert_bookshop(engine, shop) == shop.counts
+    with engine.begin() as conn:
+        counted = {name: conn.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar() for name in shop.tables()}
+        assert counted == shop.counts
+        first = conn.exec_driver_sql("SELECT id, name, email FROM customers ORDER BY id LIMIT 1").one()
+        assert tuple(first) == shop.customers[0][:3]
+        new_id = conn.exec_driver_sql(
+            "INSERT INTO customers (name, email, city) VALUES ('New', 'new@example.com', 'Porto') RETURNING id"
+        ).scalar()
+        assert new_id == len(shop.customers) + 1
