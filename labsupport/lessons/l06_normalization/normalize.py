@@ -224,15 +224,21 @@ def sqlite_bytes(engine: sa.Engine) -> dict[str, int]:
 def postgres_bytes(engine: sa.Engine) -> dict[str, int]:
     """Bytes each table of a PostgreSQL database occupies on disk, its indexes included: ``{table: bytes}``.
 
-    ``pg_total_relation_size`` counts the table's pages, its TOAST table (for long values) and its
-    indexes, the one PostgreSQL makes for the PRIMARY KEY among them. Only the ``public`` schema.
+    Counts the data pages ("main fork") of the table, of its TOAST table (for long values) and of its
+    indexes, the one PostgreSQL makes for the PRIMARY KEY among them. Not ``pg_total_relation_size``:
+    that adds the free-space and visibility maps a table gets once it has been vacuumed, and autovacuum
+    decides when, so the same data measured differently from run to run. Only the ``public`` schema.
     """
     if engine.dialect.name != "postgresql":
         raise ValueError(f"postgres_bytes() measures PostgreSQL databases, not {engine.dialect.name}")
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"
+            "SELECT c.relname, pg_relation_size(c.oid, 'main')"
+            " + COALESCE(pg_relation_size(NULLIF(c.reltoastrelid, 0), 'main'), 0)"
+            " + COALESCE((SELECT sum(pg_relation_size(i.indexrelid, 'main')) FROM pg_index i"
+            " WHERE i.indrelid = c.oid), 0) "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r'"
         ).all()
     return {name: int(size) for name, size in rows}
 
