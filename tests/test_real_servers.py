@@ -1,7 +1,8 @@
 """The lessons on real servers (issue #11), run by `make test-real` (skipped without the extras).
 
-Every notebook runs top to bottom on embedded PostgreSQL and embedded Redis; every notebook that
-uses a SQL database runs twice in a row by URL against one shared PostgreSQL server. Stored
+Every notebook that uses a SQL database or Redis runs top to bottom on embedded PostgreSQL and
+embedded Redis; every notebook that uses a SQL database also runs twice in a row by URL against
+one shared PostgreSQL server. Stored
 outputs are SQLite's, so nothing is compared: what must hold is every assert and every claim in
 the notebooks (strict: conftest sets LAB_STRICT=1, which the kernels inherit). A cell appended to
 each run proves that the lesson really talked to PostgreSQL.
@@ -27,6 +28,7 @@ from labsupport import postgres  # noqa: E402
 pytestmark = pytest.mark.timeout(900)
 NOTEBOOKS = notebook_paths()
 SQL_NOTEBOOKS = [p for p in NOTEBOOKS if "sql_engine" in p.read_text() or "labsupport.apps.bookshop" in p.read_text()]
+SERVER_NOTEBOOKS = [p for p in NOTEBOOKS if p in SQL_NOTEBOOKS or "redis_client" in p.read_text()]
 
 # Appended to each run: the SQLAlchemy engines still alive in the kernel all talk to PostgreSQL.
 _PROOF = """
@@ -53,7 +55,7 @@ def _run(path, monkeypatch, **switches: str) -> None:
     client.execute()  # raises CellExecutionError, naming the cell, at the first failing assert or claim
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SERVER_NOTEBOOKS, ids=lambda p: p.stem)
 def test_on_embedded_postgres_and_redis(path, monkeypatch):
     _run(path, monkeypatch, LAB_DATABASE="postgres", LAB_REDIS="embedded")
 
