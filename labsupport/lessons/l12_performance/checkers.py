@@ -7,7 +7,8 @@
   kind), compares every row with its own SQL, and counts the statements: they must not grow
   with the number of orders. The data holds orders without lines and customers who share a name.
 - `check_book_cache` (exercise 2): cache-aside with a TTL and invalidation on write. The checker
-  reads, writes, then reads again, counts the statements of a hit, reads the TTLs, and puts a
+  reads, writes, then reads again, counts the statements of a hit (and changes the price behind the
+  cache's back: a hit must still give the cached one), reads the TTLs, and puts a
   second reader between the write and its commit, which catches a key deleted too early.
 - `check_concurrent_endpoint` (exercise 3): an app whose endpoint calls a blocking function. The
   checker serves it, sends 30 requests from 10 clients at once, and measures how many calls of
@@ -226,6 +227,11 @@ def check_order_report(order_report: Callable[[Session], Any], Order: Any) -> st
     finally:
         engine.dispose()
     small, large = REPORT_SIZES[0], REPORT_SIZES[-1]
+    if not all(counts.values()):
+        raise Hint(
+            "Right rows, but no statement went through SQLAlchemy at some size, so the check cannot count them "
+            "(a raw DB-API cursor bypasses it). Query through the `session` you are given."
+        )
     if counts[large] > counts[small]:
         lazy = _lazy_relationships(statements[large])
         which = f" Loaded one order at a time: {' and '.join(lazy)}." if lazy else ""
@@ -319,6 +325,17 @@ def check_book_cache(BookCache: Any) -> str:
             raise Hint(
                 f"The second price({first}) in a row sent {statements} SQL statement(s): it did not use the cache. "
                 "Cache-aside: look in the cache first, and only on a miss query the database and store the answer."
+            )
+        with engine.begin() as conn:  # the price changes behind the cache's back: a hit must not see it
+            conn.execute(sa.text("UPDATE books SET price_cents = price_cents + 1 WHERE id = :id"), {"id": first})
+        value, _ = _read(books, first, engine, "from the cache")
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE books SET price_cents = price_cents - 1 WHERE id = :id"), {"id": first})
+        if value != prices[first]:
+            raise Hint(
+                f"price({first}) did not answer from the cache: after the check changed the price in the database "
+                "(without telling the cache), it returned the new one. Cache-aside answers a hit from the cache "
+                "without asking the database."
             )
         stored = _keys(cache) - before
         if not stored:
