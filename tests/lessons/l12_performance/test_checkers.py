@@ -214,12 +214,14 @@ def renamed_keys(session):
 
 
 def raw_cursor_n_plus_one(session):
-    """An N+1 through a DB-API cursor, out of SQLAlchemy's sight (SQLite's ? placeholders)."""
-    cursor = session.connection().connection.cursor()
+    """An N+1 through a DB-API cursor, out of SQLAlchemy's sight."""
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.cursor()
     rows = []
     for order_id, name in cursor.execute(
             "SELECT o.id, c.name FROM orders o JOIN customers c ON c.id = o.customer_id ORDER BY o.id").fetchall():
-        lines = cursor.execute("SELECT quantity, unit_price_cents FROM order_lines WHERE order_id = ?",
+        lines = cursor.execute(f"SELECT quantity, unit_price_cents FROM order_lines WHERE order_id = {mark}",
                                (order_id,)).fetchall()
         rows.append({"order": order_id, "customer": name, "items": sum(q for q, _ in lines),
                      "total_cents": sum(q * p for q, p in lines)})
@@ -363,8 +365,9 @@ class HiddenQueries(Solution):
 
     def price(self, book_id):
         raw = self.engine.raw_connection()
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         try:
-            price = raw.cursor().execute("SELECT price_cents FROM books WHERE id = ?", (book_id,)).fetchone()[0]
+            price = raw.cursor().execute(f"SELECT price_cents FROM books WHERE id = {mark}", (book_id,)).fetchone()[0]
         finally:
             raw.close()
         self.cache.set(self.key(book_id), price, ex=60)
