@@ -378,7 +378,7 @@ WRONG_READINESS = [
 
 @pytest.mark.parametrize(("name", "answer", "hint"), WRONG_READINESS, ids=ids(WRONG_READINESS))
 def test_readiness_wrong_answers_get_their_hint(name, answer, hint):
-    """Mutation that failed this: the 'no tables yet' step removed (select_one_only then passed)."""
+    """Mutation that failed this: the 'no tables yet' judgement dropped (select_one_only then passed)."""
     STICKY["failed"] = False
     assert_hint(check_readiness(answer), hint)
 
@@ -412,9 +412,9 @@ GOOD = textwrap.dedent(f"""\
 
 
 def test_good_dockerfile_variants_pass():
-    """Mutation that failed this: stage names not skipped when checking that each FROM is pinned."""
+    """Mutation that failed this: the `@sha256:` digest no longer accepted as a pin (the digest-only variant failed)."""
     for text in (GOOD, lesson_file("Dockerfile").read_text(),
-                 GOOD.replace("python:3.12.8-slim-bookworm", "python:3.12-slim@sha256:" + "a" * 64),
+                 GOOD.replace("python:3.12.8-slim-bookworm", "python@sha256:" + "a" * 64),
                  GOOD.replace("USER 10001", "USER shop").replace('"uvicorn",', '"python", "-m", "uvicorn",')):
         result = check_fixed_dockerfile(text)
         assert result.passed, (result, text)

@@ -19,7 +19,7 @@ CHECK_JSONSCHEMA = Path(sys.executable).parent / "check-jsonschema"
 
 
 def test_the_lesson_dockerfile_passes_hadolint():
-    """Mutation that failed this: `pip install` without `--no-cache-dir` in the Dockerfile (DL3042)."""
+    """Mutation that failed this: the runtime stage's `pip install` without `--no-cache-dir` (DL3042)."""
     assert hadolint(lesson_file("Dockerfile").read_text()) == []
 
 

@@ -37,8 +37,8 @@ def test_down_then_up_with_the_drivers_own_error():
 
 
 def test_the_data_survives_the_outage():
-    """The outage cuts the app off; it destroys nothing. (Mutation that failed this: the SQLite detour
-    pointing at the real file's folder, which created a second, empty database there.)"""
+    """The outage cuts the app off; it destroys nothing. (Mutation that failed this: `down()` removing the
+    SQLite file instead of detouring new connections.)"""
     engine = sql_engine()
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE t (x INTEGER)"))

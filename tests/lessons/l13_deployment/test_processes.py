@@ -60,7 +60,7 @@ def _one_worker():
 
 
 def test_a_shop_starts_serves_and_is_stopped_and_reaped(deployment):
-    """Mutation that failed this: `stop()` sending SIGTERM to the main process only (a worker outlived it)."""
+    """Mutation that failed this: `stop()` not waiting until the group is reaped (group_alive() still true)."""
     shop = start_shop(image_command(lesson_file("Dockerfile")), deployment)  # 2 workers and their manager
     assert shop.client.get("/readyz").json() == {"status": "ready"}
     assert requests_per_second(shop, "/api/cpu", requests=6, concurrency=2) > 0
