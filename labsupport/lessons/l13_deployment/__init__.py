@@ -18,7 +18,7 @@ from labsupport.lessons.l13_deployment.checkers import (
 from labsupport.lessons.l13_deployment.linters import hadolint, lesson_file, show_file
 from labsupport.lessons.l13_deployment.outage import DatabaseOutage
 from labsupport.lessons.l13_deployment.processes import image_command, requests_per_second, start_shop, stop_processes
-from labsupport.lessons.l13_deployment.shop import ShopSettings, receipts
+from labsupport.lessons.l13_deployment.shop import ShopSettings, payments
 
 __all__ = [
     "DatabaseOutage",
@@ -30,7 +30,7 @@ __all__ = [
     "hadolint",
     "image_command",
     "lesson_file",
-    "receipts",
+    "payments",
     "requests_per_second",
     "show_file",
     "start_shop",

@@ -11,8 +11,8 @@ Besides the reference bookshop's routes it has what the lesson looks at from out
 - ``/healthz`` (the process answers) and ``/readyz`` (it can serve: the database answers);
 - ``/api/cpu`` — a few milliseconds of pure-Python work per request, to compare 1 and 2 workers;
 - ``/api/sessions`` — sessions kept in a dict in the worker's memory, which two workers do not share;
-- ``/api/receipts`` — an order that waits for a (pretend) payment provider, then writes a row:
-  what a shutdown must not lose.
+- ``/api/payments`` — a payment: a row written when it starts, a wait for the (pretend) payment
+  provider, then the row marked finished: what a shutdown must not lose.
 
 Every response says which process answered (``X-Worker-PID``).
 """
@@ -29,7 +29,7 @@ from fastapi import FastAPI, Header, Response
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ShopSettings", "cpu_work", "create_app", "receipts"]
+__all__ = ["ShopSettings", "cpu_work", "create_app", "payments"]
 
 
 class ShopSettings(BaseSettings):
@@ -57,12 +57,13 @@ class ShopSettings(BaseSettings):
         return value
 
 
-receipts_metadata = sa.MetaData()
-receipts = sa.Table(
-    "receipts",
-    receipts_metadata,
+payments_metadata = sa.MetaData()
+payments = sa.Table(
+    "payments",
+    payments_metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("label", sa.String(50), nullable=False),
+    sa.Column("finished", sa.Boolean, nullable=False),
 )
 
 
@@ -105,9 +106,8 @@ def create_app(settings: ShopSettings | None = None) -> FastAPI:
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _foreign_keys_on)
     app = create_bookshop(engine)
-    receipts_metadata.create_all(engine)
+    payments_metadata.create_all(engine)
     sessions: dict[str, str] = {}  # token -> name, in THIS process's memory only
-    paying = {"now": 0}  # receipts being paid for right now, in this process
 
     app.add_middleware(SayWhichProcess)
 
@@ -143,19 +143,14 @@ def create_app(settings: ShopSettings | None = None) -> FastAPI:
             return {"error": "unknown session"}
         return {"name": name}
 
-    @app.post("/api/receipts", status_code=201)
+    @app.post("/api/payments", status_code=201)
     def pay(label: str) -> dict[str, int]:
-        paying["now"] += 1
-        try:
-            time.sleep(settings.payment_delay_s)  # waiting for the payment provider
-            with engine.begin() as conn:
-                new_id = conn.execute(sa.insert(receipts).values(label=label).returning(receipts.c.id)).scalar_one()
-        finally:
-            paying["now"] -= 1
-        return {"id": new_id}
-
-    @app.get("/api/receipts/paying")
-    def being_paid() -> dict[str, int]:
-        return {"now": paying["now"]}
+        with engine.begin() as conn:  # the payment starts: written down at once, in the shared database
+            new = conn.execute(sa.insert(payments).values(label=label, finished=False).returning(payments.c.id))
+            payment_id = new.scalar_one()
+        time.sleep(settings.payment_delay_s)  # waiting for the payment provider
+        with engine.begin() as conn:
+            conn.execute(sa.update(payments).where(payments.c.id == payment_id).values(finished=True))
+        return {"id": payment_id}
 
     return app

@@ -18,7 +18,7 @@ from labsupport.lessons.l13_deployment.processes import (
     start_shop,
     stop_processes,
 )
-from labsupport.lessons.l13_deployment.shop import receipts
+from labsupport.lessons.l13_deployment.shop import payments
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -46,7 +46,7 @@ def test_local_command_listens_on_loopback_only():
 def deployment():
     engine = sql_engine()
     load_bookshop(engine, orders=20)
-    receipts.metadata.create_all(engine)
+    payments.metadata.create_all(engine)
     yield {"BOOKSHOP_DATABASE_URL": engine.url.render_as_string(hide_password=False),
            "BOOKSHOP_SECRET_KEY": "k" * 40, "BOOKSHOP_CPU_ROUNDS": "1000", "BOOKSHOP_PAYMENT_DELAY_S": "0"}
     stop_processes()
@@ -64,7 +64,7 @@ def test_a_shop_starts_serves_and_is_stopped_and_reaped(deployment):
     shop = start_shop(image_command(lesson_file("Dockerfile")), deployment)  # 2 workers and their manager
     assert shop.client.get("/readyz").json() == {"status": "ready"}
     assert requests_per_second(shop, "/api/cpu", requests=6, concurrency=2) > 0
-    assert shop.client.post("/api/receipts", params={"label": "t"}).status_code == 201
+    assert shop.client.post("/api/payments", params={"label": "t"}).status_code == 201
     assert stop_processes() == [shop.pid]
     assert not shop.group_alive() and shop.popen.returncode is not None
     assert stop_processes() == []

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from labsupport import serve, sql_engine
 from labsupport.datagen import load_bookshop
 from labsupport.lessons.l13_deployment.outage import DatabaseOutage
-from labsupport.lessons.l13_deployment.shop import ShopSettings, cpu_work, create_app, receipts
+from labsupport.lessons.l13_deployment.shop import ShopSettings, cpu_work, create_app, payments
 
 pytestmark = pytest.mark.usefixtures("stop_servers")
 KEY = "k" * 40
@@ -39,13 +39,13 @@ def test_environment_wins_over_the_env_file(tmp_path, monkeypatch):
 def shop():
     engine = sql_engine()
     load_bookshop(engine, orders=20)
-    receipts.metadata.create_all(engine)
+    payments.metadata.create_all(engine)
     url = engine.url.render_as_string(hide_password=False)
     app = create_app(ShopSettings(_env_file=None, database_url=url, secret_key=KEY, payment_delay_s=0))
     yield serve(app, name="l13-test-shop"), engine
 
 
-def test_probes_sessions_and_receipts(shop):
+def test_probes_sessions_and_payments(shop):
     server, engine = shop
     client = server.client
     assert client.get("/healthz").json() == {"status": "alive"}
@@ -55,10 +55,9 @@ def test_probes_sessions_and_receipts(shop):
     me = client.get("/api/sessions/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json() == {"name": "ada"} and me.headers["x-worker-pid"].isdigit()
     assert client.get("/api/sessions/me", headers={"Authorization": "Bearer nope"}).status_code == 401
-    assert client.post("/api/receipts", params={"label": "a"}).status_code == 201
-    assert client.get("/api/receipts/paying").json() == {"now": 0}
+    assert client.post("/api/payments", params={"label": "a"}).status_code == 201
     with engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(receipts)).scalar_one() == 1
+        assert conn.execute(sa.select(payments.c.label, payments.c.finished)).all() == [("a", True)]
     assert client.get("/api/cpu").json() == {"result": cpu_work(50_000)}
 
 
