@@ -73,8 +73,15 @@ class EmbeddedRedis:
             "--save", "", "--appendonly", "no", "--daemonize", "no",
         ]
         # fmt: on
-        self.process = subprocess.Popen(  # it logs to its folder: no pipe of ours to hold open
-            [str(self.binary), *options], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        # It logs to its folder: no pipe of ours to hold open. Its own session: at shutdown ipykernel
+        # signals every child in its process group and then waits for them to be reaped, 30 s in all,
+        # before our own atexit stop could reap this one.
+        self.process = subprocess.Popen(
+            [str(self.binary), *options],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + _STARTUP_TIMEOUT_S
         while not (folder / "redis.sock").exists():

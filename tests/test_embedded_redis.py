@@ -87,3 +87,17 @@ def test_stop_is_safe_twice():
     server.stop()
     server.stop()
     assert folder is not None and not folder.exists()
+
+
+def test_the_server_runs_in_its_own_session_so_a_kernel_shutdown_does_not_wait_for_it():
+    """At shutdown ipykernel signals each child in its process group, then waits up to 30 s for it to
+    be reaped; 05 and 12 took 30 s to stop with LAB_REDIS=embedded. (Mutation that failed this:
+    start_new_session dropped.)"""
+    import os
+
+    server = embedded_redis.EmbeddedRedis().start()
+    try:
+        assert server.process is not None
+        assert os.getpgid(server.process.pid) != os.getpgrp()
+    finally:
+        server.stop()
