@@ -28,11 +28,15 @@ lab: install
 test: install
 	$(BIN)/python -m pytest
 
-# The lessons on real servers (README, "Real servers"): every notebook on embedded PostgreSQL and
-# Redis, the SQL notebooks twice by URL against one server; and the tests of those switches.
+# The lessons on real servers (README, "Real servers"): the notebooks that use SQL or Redis on
+# embedded PostgreSQL and Redis, the SQL ones twice by URL against one server; and the tests that
+# need those servers (skipped by `make test`, which installs neither).
+REAL_TESTS := tests/test_real_servers.py tests/test_postgres.py tests/test_embedded_redis.py \
+	tests/test_databases.py tests/test_doctor.py tests/test_recordings.py \
+	tests/lessons/l06_normalization tests/lessons/l07_indexing/test_plans_on_postgres.py \
+	tests/lessons/l09_security/test_on_postgres.py
 test-real: $(STAMP_REAL)
-	$(BIN)/python -m pytest tests/test_real_servers.py tests/test_postgres.py \
-		tests/test_embedded_redis.py tests/test_databases.py tests/test_doctor.py
+	$(BIN)/python -m pytest --durations=30 $(REAL_TESTS)
 
 # Re-execute every notebook and store clean outputs (what CI compares against).
 notebooks: install
