@@ -287,8 +287,8 @@ def _exec_form(arguments: str, what: str) -> list[str]:
     except json.JSONDecodeError:
         argv = None
     if not (isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv)):
-        raise Hint(f"Write {what} in exec form, a JSON list: [\"uvicorn\", \"...\"]. In shell form /bin/sh is "
-                   "PID 1, and it does not pass SIGTERM on to the server: no graceful shutdown.")
+        raise Hint(f"Write {what} in exec form, a JSON list: [\"uvicorn\", \"...\"]. In shell form Docker runs "
+                   "/bin/sh -c, and a shell that stays in front does not pass SIGTERM on: no graceful shutdown.")
     return argv
 
 
