@@ -99,6 +99,9 @@ class ShopProcess:
             )
         self.pid = self.popen.pid
         self.client = httpx.Client(base_url=self.url, timeout=5)
+        if not _running:  # the first process of this interpreter: stop them all at its exit too
+            atexit.unregister(stop_processes)
+            atexit.register(stop_processes)
         _running[self.pid] = self
 
     def log(self) -> str:
@@ -198,8 +201,6 @@ def stop_processes() -> list[int]:
         stopped.append(process.pid)
     return stopped
 
-
-atexit.register(stop_processes)
 
 
 def _get(port: int, path: str, timeout: float) -> int:
