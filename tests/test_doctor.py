@@ -25,10 +25,12 @@ def lab(tmp_path, monkeypatch):
 
 
 def _without(missing: str):
+    installed = doctor._distribution_version  # the real one: None for what this machine lacks too
+
     def version(name: str) -> str | None:
         if name == missing:
             return None
-        return metadata.version(name)
+        return installed(name)
 
     return version
 
