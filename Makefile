@@ -36,7 +36,7 @@ REAL_TESTS := tests/test_real_servers.py tests/test_postgres.py tests/test_embed
 	tests/lessons/l06_normalization tests/lessons/l07_indexing/test_plans_on_postgres.py \
 	tests/lessons/l09_security/test_on_postgres.py
 test-real: $(STAMP_REAL)
-	$(BIN)/python -m pytest --durations=30 $(REAL_TESTS)
+	LAB_TEST_REAL=1 $(BIN)/python -m pytest --durations=30 $(REAL_TESTS)
 
 # Re-execute every notebook and store clean outputs (what CI compares against).
 notebooks: install
