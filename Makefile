@@ -26,7 +26,7 @@ lab: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --allow-root
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 # The lessons on real servers (README, "Real servers"): the notebooks that use SQL or Redis on
 # embedded PostgreSQL and Redis, the SQL ones twice by URL against one server; and the tests that
