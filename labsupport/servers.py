@@ -12,6 +12,11 @@ Introduced in 00-start-here, used by every notebook. Facts this module is built 
   `Server` (`.log`); only errors after start-up (a crashing endpoint) are also let through.
 - One keep-alive `httpx.Client` per server, with a timeout: a new client per call costs a TLS
   context each time (~20 ms), and a hung endpoint must not hang the cell.
+- The app is served wrapped, not changed: `OfflineDocs` answers a FastAPI app's ``/docs`` and
+  ``/redoc`` with pages whose assets come from the lab server (`labsupport.docs_offline`), and
+  `ProxyPrefix` makes requests through JupyterHub's proxy see their prefix (`labsupport.hub`).
+  ``server.browser_url`` is the link for the student's browser; ``server.url`` stays the address
+  for code in the kernel.
 """
 
 from __future__ import annotations
@@ -25,13 +30,15 @@ import ssl
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 
+from labsupport.docs_offline import OfflineDocs
+from labsupport.hub import ProxyPrefix, browser_base
 from labsupport.scratch import new_folder, sweep_folders_of_dead_processes
 
 __all__ = ["Server", "ServerError", "serve", "stop_all", "running_servers", "trusting_context"]
@@ -142,7 +149,10 @@ class _KeepAliveAfterCrash:
 
 
 class Server:
-    """A running lab server: `.url`, `.client`, `.stop()`. Made by `serve()`."""
+    """A running lab server: `.url` and `.client` for code, `.browser_url` for a browser, `.stop()`.
+
+    Made by `serve()`.
+    """
 
     def __init__(self, name: str, app: Callable[..., Any], sock: socket.socket, timeout: float, ca: Any = None) -> None:
         self.name = name
@@ -160,7 +170,7 @@ class Server:
             certfile = str(self._certdir / "server.pem")
             ca.issue_cert(HOST, "localhost").private_key_and_cert_chain_pem.write_to_path(certfile)
         config = uvicorn.Config(
-            _KeepAliveAfterCrash(app),
+            _KeepAliveAfterCrash(ProxyPrefix(OfflineDocs(app))),
             log_config=None,  # leave the process's logging configuration alone
             log_level="warning",
             access_log=False,
@@ -197,6 +207,12 @@ class Server:
                 loop.call_soon_threadsafe(task.cancel)
             except RuntimeError:
                 pass  # the loop already closed: nothing left to cancel
+
+    @property
+    def browser_url(self) -> str:
+        """Where the student's browser opens this server, ending in "/": http://127.0.0.1:PORT/ on
+        the student's own machine, ``/user/NAME/proxy/PORT/`` on JupyterHub (`labsupport.hub`)."""
+        return browser_base(self.port)
 
     @property
     def running(self) -> bool:
@@ -363,9 +379,26 @@ def running_servers() -> list[Server]:
         return list(_registry.values())
 
 
-def stop_all() -> None:
-    """Stop every server started by `serve()` (the last cell of each notebook calls this)."""
-    servers = running_servers()
+def stop_all(keep: Server | str | Iterable[Server | str] = ()) -> None:
+    """Stop every server started by `serve()` but those in `keep` (servers or their names).
+
+    The last cell of each notebook calls ``stop_all()``; ``stop_all(keep=shop)`` there leaves
+    ``shop`` running, to explore it in the browser, and says where.
+    """
+    kept = [keep] if isinstance(keep, Server | str) else list(keep)
+    names = set()
+    for item in kept:
+        if not isinstance(item, Server | str):
+            raise TypeError(f"stop_all(keep=...) takes servers or their names, not {type(item).__name__}")
+        names.add(item.name if isinstance(item, Server) else item)
+    everything = running_servers()
+    unknown = names - {server.name for server in everything}
+    if unknown:
+        raise ValueError(f"stop_all(keep=...): no running server is named {', '.join(map(repr, sorted(unknown)))}")
+    servers = [server for server in everything if server.name not in names]
+    for server in everything:
+        if server.name in names:
+            print(f"still running: {server.name!r} at {server.browser_url} (stop it with stop_all())")
     for server in servers:  # signal all first: each takes ~0.2 s to wind down, in parallel
         server._request_stop()
     for server in servers:
