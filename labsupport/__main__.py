@@ -1,4 +1,4 @@
-"""`python -m labsupport COMMAND`: doctor, student, notebooks, bench (see `--help`)."""
+"""`python -m labsupport COMMAND`: doctor, student, notebooks, bench, grade, progress (see `--help`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ COMMANDS = {
     "student": ("labsupport.student", "build the student notebooks (solutions replaced)"),
     "notebooks": ("labsupport.notebooks", "re-execute the notebooks and store clean outputs"),
     "bench": ("labsupport.bench", "measure the lab's own machinery (server start, throughput, loads)"),
+    "grade": ("labsupport.grading", "run submitted notebooks and write grades (CSV) and feedback"),
+    "progress": ("labsupport.progress", "show which exercises are done, per notebook"),
 }
 
 

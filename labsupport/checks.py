@@ -22,15 +22,30 @@ failed with "Your code did not finish within 10 s", and the student's code is st
 it runs: called by the checker, or inside an app the checker serves (uvicorn's event loop or its
 worker threads). `call_student` gives one call a limit of its own. How, and what cannot be
 stopped: see `call_student`.
+
+**A machine-readable outcome** (for `labsupport.grading` and `labsupport.progress`, README "For
+instructors"). A check defined in a lesson's module (``labsupport.lessons.lNN_topic``, its code in
+that folder) is a *lesson check*: its `Result` carries a record ``{"lesson", "title", "status",
+"message"}``, which Jupyter stores in the output's metadata under `RECORD_KEY` (nbval does not
+compare output metadata, so stored notebooks stay valid), and the outcome is written to the
+progress file. A check defined anywhere else (the example in 00-start-here, or one a student
+writes in the notebook) makes no record, and a `Result` built by hand has none either. While a
+submission is graded the record is also signed with a key the grader gives the kernel before any
+student code runs (`_arm_grading`), so a record the student displays himself does not count.
+`lesson_checks` lists a lesson's checks without importing it (read from its ``checkers.py``).
 """
 
 from __future__ import annotations
 
+import ast
 import ctypes
 import dis
 import functools
+import hashlib
+import hmac
 import html
 import inspect
+import json
 import logging
 import math
 import numbers
@@ -42,14 +57,17 @@ import threading
 import time
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, overload
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, NamedTuple, TypeVar, overload
 
 from labsupport.crashes import describe_exception
 
 __all__ = [
     "DEFAULT_TIME_LIMIT",
+    "RECORD_KEY",
     "Hint",
+    "LessonCheck",
     "NotAttempted",
     "Result",
     "TimeLimitExceeded",
@@ -58,6 +76,8 @@ __all__ = [
     "expect_close",
     "expect_type",
     "is_placeholder",
+    "lesson_checks",
+    "record_signature",
 ]
 
 _T = TypeVar("_T")
@@ -94,6 +114,8 @@ class Result:
     status: Status
     title: str
     message: str = ""
+    # Set by `checker` for a lesson check only: what the grader and the progress file read.
+    _record: dict[str, str] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.status not in _STYLE:
@@ -114,6 +136,10 @@ class Result:
         head, message = self._lines()
         return f"{head}\n{message}" if message else head
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        """No data of its own (Jupyter adds the text and HTML forms); the record as output metadata."""
+        return {}, ({RECORD_KEY: dict(self._record)} if self._record else {})
+
     def _repr_html_(self) -> str:
         head, message = self._lines()
         colour, background = _STYLE[self.status][2:]
@@ -127,6 +153,91 @@ class Result:
             f'padding: 0.4em 0.8em; margin: 0.3em 0">'
             f"<strong>{html.escape(head)}</strong>{body}</div>"
         )
+
+
+RECORD_KEY = "backend_lab_check"
+"""The key of a lesson check's record in its output's metadata (read by `labsupport.grading`)."""
+
+_LESSONS_DIR = Path(__file__).resolve().parent / "lessons"
+_grading_key: bytes | None = None  # set in a kernel that runs a submission for the grader
+
+
+class LessonCheck(NamedTuple):
+    """One check of a lesson, as `lesson_checks` reads it from the source: its function and title."""
+
+    name: str
+    title: str
+
+    @property
+    def prediction(self) -> bool:
+        """A "Predict ..." prompt rather than an exercise (not counted in a grade's total)."""
+        return self.title.startswith("Predict")
+
+
+def lesson_checks(lesson: str) -> list[LessonCheck]:
+    """The checks defined in ``labsupport/lessons/<lesson>/checkers.py``, in the file's order.
+
+    Read statically (the `checker` decorators whose title is a literal string), so that listing
+    them imports nothing: neither the lesson's machinery nor the student's code. Unknown lesson: [].
+    """
+    path = _LESSONS_DIR / lesson / "checkers.py"
+    if not lesson.isidentifier() or not path.is_file():
+        return []
+    found = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for decorator in node.decorator_list:
+            if (
+                isinstance(decorator, ast.Call)
+                and (getattr(decorator.func, "id", None) or getattr(decorator.func, "attr", None)) == "checker"
+                and decorator.args
+                and isinstance(decorator.args[0], ast.Constant)
+                and isinstance(decorator.args[0].value, str)
+            ):
+                found.append(LessonCheck(node.name, decorator.args[0].value))
+    return found
+
+
+def _lesson_of(fn: Callable[..., Any]) -> str | None:
+    """The lesson (``l04_sql``) whose module defines `fn`, or None: a check from anywhere else."""
+    parts = (getattr(fn, "__module__", None) or "").split(".")
+    code = getattr(inspect.unwrap(fn), "__code__", None)
+    if len(parts) < 3 or parts[:2] != ["labsupport", "lessons"] or code is None:
+        return None
+    if not Path(code.co_filename).resolve().is_relative_to(_LESSONS_DIR / parts[2]):
+        return None  # e.g. a function compiled in the notebook and given a lesson's __module__
+    return parts[2]
+
+
+def record_signature(key: bytes, record: dict[str, str]) -> str:
+    """HMAC-SHA256 of a record's lesson, title, status and message, hex."""
+    text = json.dumps([record.get(k, "") for k in ("lesson", "title", "status", "message")])
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _arm_grading(key_file: str) -> None:
+    """Read (and delete) the grader's signing key: called in a graded kernel before the student's code."""
+    global _grading_key
+    path = Path(key_file)
+    _grading_key = path.read_bytes()
+    path.unlink()
+
+
+def _recorded(result: Result, lesson: str) -> Result:
+    """`result` with its record; the outcome noted in the progress file (a problem there is printed)."""
+    record = {"lesson": lesson, "title": result.title, "status": result.status, "message": result.message}
+    if _grading_key is not None:
+        record["signature"] = record_signature(_grading_key, record)
+    try:
+        from labsupport import progress
+
+        problem = progress.record(lesson, result.title, result.status)
+    except Exception as exc:  # progress is a convenience: it never breaks a check
+        problem = f"Your progress was not saved: {describe_exception(exc, _MAX_ERROR_CHARS)}."
+    if problem:
+        print(problem, file=sys.stderr)
+    return Result(result.status, result.title, result.message, _record=record)
 
 
 def is_placeholder(answer: object) -> bool:
@@ -199,8 +310,14 @@ def checker(
     _validate_limit(time_limit)
 
     def decorate(fn: Callable[..., str | None]) -> Callable[..., Result]:
+        lesson = _lesson_of(fn)
+
         @functools.wraps(fn)
         def check(*args: Any, **kwargs: Any) -> Result:
+            result = judge(*args, **kwargs)
+            return result if lesson is None else _recorded(result, lesson)
+
+        def judge(*args: Any, **kwargs: Any) -> Result:
             if any(is_placeholder(arg) for arg in (*args, *kwargs.values())):
                 return Result("not attempted", title, _NOT_ATTEMPTED_MESSAGE)
             try:
