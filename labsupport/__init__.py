@@ -52,6 +52,8 @@ _EXPORTS = {
     "checker": "checks",
     # the notebooks themselves
     "contents": "notebooks",
+    # what is done, per notebook (README, "For instructors")
+    "progress": "progress",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -230,9 +230,9 @@ def _recorded(result: Result, lesson: str) -> Result:
     if _grading_key is not None:
         record["signature"] = record_signature(_grading_key, record)
     try:
-        from labsupport import progress
+        import labsupport.progress
 
-        problem = progress.record(lesson, result.title, result.status)
+        problem = labsupport.progress.record(lesson, result.title, result.status)
     except Exception as exc:  # progress is a convenience: it never breaks a check
         problem = f"Your progress was not saved: {describe_exception(exc, _MAX_ERROR_CHARS)}."
     if problem:

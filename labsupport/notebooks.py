@@ -3,7 +3,8 @@
 `contents()` is introduced in 00-start-here (its stored output is compared by CI, so a notebook
 added without re-running 00 fails the build). `main()` is `make notebooks`: it re-executes each
 notebook in a fresh kernel and stores outputs without the volatile metadata nbclient adds
-(timestamps), so a re-run changes the files only where an output really changed.
+(timestamps), so a re-run changes the files only where an output really changed. It switches
+the progress file off (`labsupport.progress`): the reference solutions are nobody's progress.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import nbformat
 
+    # The reference notebooks' checks are not a student's progress: keep them out of ~/.backend-lab.
+    os.environ["LAB_PROGRESS_FILE"] = "off"
     paths = args.paths or notebook_paths()
     if args.record_postgres:
         os.environ.update(LAB_DATABASE="postgres", LAB_RECORD_DIR=str(checkout_path("data", "recorded")))

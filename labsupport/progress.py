@@ -31,8 +31,10 @@ import html
 import json
 import os
 import re
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,3 +256,17 @@ def main(argv: list[str] | None = None) -> int:
     shown = progress(args.file.expanduser() if args.file else None)
     print(re.sub(r"\n{3,}", "\n\n", repr(shown)))
     return 1 if shown.problem else 0
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as `progress`: ``from labsupport import progress`` may give the module.
+
+    Importing ``labsupport.progress`` (a check does, to record its outcome) sets the package's
+    attribute ``progress`` to this module, over the function re-exported under the same name.
+    """
+
+    def __call__(self, path: Path | None = None) -> Progress:
+        return progress(path)
+
+
+sys.modules[__name__].__class__ = _CallableModule

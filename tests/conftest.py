@@ -3,8 +3,10 @@ each test must see a fresh one); nothing is shared between test modules."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import socket
 from pathlib import Path
 
@@ -18,6 +20,15 @@ matplotlib.use("Agg")
 # Measured claims raise instead of showing a notice (labsupport.claims). Set here, in the
 # environment, so that the notebook kernels nbval and nbclient start inherit it too.
 os.environ["LAB_STRICT"] = "1"
+
+# Every lesson check records its outcome in a progress file (labsupport.progress): here, and in
+# the kernels the tests start, a scratch file of this run's own, never the user's home.
+from labsupport.scratch import new_folder, sweep_folders_of_dead_processes  # noqa: E402
+
+sweep_folders_of_dead_processes("lab-progress-")
+_PROGRESS_FOLDER = new_folder("lab-progress-")
+os.environ["LAB_PROGRESS_FILE"] = str(_PROGRESS_FOLDER / "progress.json")
+atexit.register(shutil.rmtree, _PROGRESS_FOLDER, ignore_errors=True)
 
 
 @pytest.fixture
