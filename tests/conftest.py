@@ -51,6 +51,27 @@ def stop_servers():
     servers.stop_all()
 
 
+@pytest.fixture(scope="session")
+def chromium():
+    """The system's Chromium (labsupport.browser), shared by the browser lane's tests; each makes its own contexts.
+
+    The lane runs with `make test-browser` (LAB_TEST_BROWSER=1), skipped otherwise. There, a missing
+    playwright is an error (that target installs it); a missing Chromium is a skip that says what to
+    install, except under CI=true, where .ci/run installs it: then it is an error too.
+    """
+    if os.environ.get("LAB_TEST_BROWSER") != "1":
+        pytest.skip("the real browser runs with make test-browser (LAB_TEST_BROWSER=1)")
+    from labsupport import browser
+
+    reason = browser.unavailable_reason()
+    if reason and (reason.startswith("no playwright") or os.environ.get("CI") == "true"):
+        pytest.fail(f"the browser lane cannot run: {reason}")
+    if reason:
+        pytest.skip(reason)
+    with browser.Chromium() as started:
+        yield started
+
+
 @pytest.fixture
 def cell_output(caplog, capfd):
     """A function: -> what a notebook cell would have shown since the test began.
