@@ -1,0 +1,326 @@
+"""Links a student's browser can open (labsupport.hub): the link, the prefix, the Jupyter credentials.
+
+The last test starts a real Jupyter server with jupyter-server-proxy, as JupyterHub runs one.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+
+from labsupport.docs_offline import ASSET_PATH, ASSETS
+from labsupport.hub import ProxyPrefix, browser_base, jupyter_server_info, relative_reference
+from labsupport.servers import running_servers, serve, stop_all
+
+pytestmark = [pytest.mark.usefixtures("stop_servers"), pytest.mark.timeout(30)]
+
+SECRET_COOKIES = "_xsrf=XSRF-SECRET; jupyterhub-session-id=HUB-SECRET; username-127-0-0-1-8888=LOGIN-SECRET"
+SECRETS = ("XSRF-SECRET", "HUB-SECRET", "LOGIN-SECRET", "TOKEN-SECRET")
+
+
+def make_app() -> FastAPI:
+    app = FastAPI(title="Hub test")
+
+    @app.get("/books/{book_id}")
+    def show(book_id: int):
+        return {"id": book_id}
+
+    @app.get("/headers")
+    def headers(request: Request):  # what a student writes to look at a request
+        return dict(request.headers)
+
+    @app.get("/where")
+    def where(request: Request):
+        return {"url": str(request.url), "root_path": request.scope.get("root_path", "")}
+
+    @app.get("/old")
+    def old():
+        return RedirectResponse("/books/1")
+
+    @app.get("/shelf/")
+    def shelf():
+        return []
+
+    return app
+
+
+# --- the link -------------------------------------------------------------------------------
+
+
+def write_server_info(tmp_path, pid: int, **info) -> str:
+    (tmp_path / f"jpserver-{pid}.json").write_text(json.dumps({"pid": pid, **info}))
+    return str(tmp_path)
+
+
+def test_local_link_is_loopback(tmp_path):
+    assert browser_base(8123, environ={}, runtime_dir=str(tmp_path)) == "http://127.0.0.1:8123/"
+
+
+def test_jupyterhub_link_is_the_service_prefix_and_proxy(tmp_path):
+    """Mutation that failed this: dropping the `proxy/` segment from browser_base."""
+    env = {"JUPYTERHUB_SERVICE_PREFIX": "/user/student/"}
+    assert browser_base(8123, environ=env) == "/user/student/proxy/8123/"
+    assert browser_base(8123, environ={"JUPYTERHUB_SERVICE_PREFIX": "/user/student"}) == "/user/student/proxy/8123/"
+    public = {**env, "JUPYTERHUB_PUBLIC_URL": "https://hub.example.org/"}
+    assert browser_base(8123, environ=public) == "https://hub.example.org/user/student/proxy/8123/"
+    hostile = {**env, "JUPYTERHUB_PUBLIC_URL": "javascript:alert(1)"}
+    assert browser_base(8123, environ=hostile) == "/user/student/proxy/8123/"
+
+
+def test_a_remote_jupyter_server_that_launched_the_kernel_gives_its_base_url(tmp_path):
+    """Mutation that failed this: `not in _LOOPBACK` flipped to `in _LOOPBACK`."""
+    runtime = write_server_info(tmp_path, 4242, hostname="0.0.0.0", base_url="/lab-a/", port=8888)
+    env = {"JPY_PARENT_PID": "4242"}
+    assert jupyter_server_info(env, runtime)["base_url"] == "/lab-a/"
+    assert browser_base(8123, environ=env, runtime_dir=runtime) == "/lab-a/proxy/8123/"
+    write_server_info(tmp_path, 4343, hostname="localhost", base_url="/", port=8888)
+    local = {"JPY_PARENT_PID": "4343"}
+    assert browser_base(8123, environ=local, runtime_dir=runtime) == "http://127.0.0.1:8123/"
+    write_server_info(tmp_path, 4444, hostname="127.0.0.1", base_url="/behind/a/proxy/", port=8888)
+    proxied = {"JPY_PARENT_PID": "4444"}
+    assert browser_base(8123, environ=proxied, runtime_dir=runtime) == "/behind/a/proxy/proxy/8123/"
+    # Another server's file, or none, is not this kernel's server.
+    assert browser_base(8123, environ={"JPY_PARENT_PID": "999"}, runtime_dir=runtime) == "http://127.0.0.1:8123/"
+    (tmp_path / "jpserver-555.json").write_text(json.dumps({"pid": 4242, "hostname": "0.0.0.0"}))
+    assert jupyter_server_info({"JPY_PARENT_PID": "555"}, runtime) is None
+
+
+def test_server_browser_url_follows_the_environment(monkeypatch):
+    server = serve(make_app(), name="link")
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX", raising=False)
+    monkeypatch.delenv("JPY_PARENT_PID", raising=False)
+    assert server.browser_url == f"http://127.0.0.1:{server.port}/"
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/student/")
+    assert server.browser_url == f"/user/student/proxy/{server.port}/"
+    assert server.url == f"http://127.0.0.1:{server.port}"  # code in the kernel keeps the direct address
+
+
+def test_stop_all_can_keep_a_server_running_for_the_browser(capsys, monkeypatch):
+    """Mutation that failed this: `server.name not in names` flipped to `in` in stop_all."""
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/student/")
+    shop, other, third = (serve(make_app(), name=name) for name in ("shop", "other", "third"))
+    stop_all(keep=shop)
+    assert shop.running and not other.running and not third.running
+    assert running_servers() == [shop]
+    said = capsys.readouterr().out
+    assert said == f"still running: 'shop' at /user/student/proxy/{shop.port}/ (stop it with stop_all())\n"
+    assert shop.client.get("/books/1").json() == {"id": 1}
+    again = serve(make_app(), name="again")
+    stop_all(keep=["shop", again])
+    assert shop.running and again.running
+    stop_all()
+    assert running_servers() == [] and capsys.readouterr().out.count("still running") == 2
+
+
+def test_stop_all_refuses_to_keep_what_is_not_running():
+    serve(make_app(), name="kept")
+    with pytest.raises(ValueError, match="'typo'"):
+        stop_all(keep="typo")
+    with pytest.raises(TypeError, match="int"):
+        stop_all(keep=[3])
+    assert [server.name for server in running_servers()] == ["kept"]  # nothing stopped on a wrong call
+
+
+# --- requests through the proxy -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "base", "expected"),
+    [
+        ("/p/docs", "/p/docs/", "../docs"),
+        ("/p/shelf/", "/p/shelf", "shelf/"),
+        ("/p/books/1", "/p/old", "books/1"),
+        ("/p/", "/p/a/b", "../"),
+        ("/p/a:b", "/p/x", "./a:b"),
+    ],
+)
+def test_relative_reference_resolves_back_to_the_target(target, base, expected):
+    reference = relative_reference(target, base)
+    assert reference == expected
+    assert str(httpx.URL("http://h" + base).join(reference).path) == target
+
+
+def proxied(server, **headers) -> dict[str, str]:
+    return {"X-Forwarded-Prefix": f"/user/student/proxy/{server.port}", **headers}
+
+
+def test_a_proxied_request_sees_its_prefix_and_a_direct_one_does_not():
+    """Mutation that failed this: `"root_path": ""` in ProxyPrefix's scope."""
+    server = serve(make_app(), name="prefix")
+    prefix = f"/user/student/proxy/{server.port}"
+    assert server.client.get("/where").json() == {"url": f"{server.url}/where", "root_path": ""}
+    seen = server.client.get("/where", headers=proxied(server)).json()
+    assert seen == {"url": f"{server.url}{prefix}/where", "root_path": prefix}
+    assert server.client.get("/books/3", headers=proxied(server)).json() == {"id": 3}
+
+
+def test_a_prefix_that_is_not_a_plain_path_is_ignored():
+    server = serve(make_app(), name="hostile")
+    for prefix in ("/x'</script><script>alert(1)//", "javascript:alert(1)", "/a b"):
+        page = server.client.get("/docs", headers={"X-Forwarded-Prefix": prefix}).text
+        assert "alert" not in page and " b/" not in page
+        assert f"'{'/openapi.json'}'" in page
+
+
+def test_redirects_through_the_proxy_keep_the_prefix():
+    """An absolute Location (FastAPI's trailing-slash redirect) or a bare path would leave the proxy.
+
+    Mutation that failed this: returning `location` unchanged from _relative_location.
+    """
+    server = serve(make_app(), name="redirects")
+    base = f"http://127.0.0.1:{server.port}/user/student/proxy/{server.port}"
+    for path, target in (("/old", "/books/1"), ("/shelf", "/shelf/")):
+        response = server.client.get(path, headers=proxied(server))
+        assert response.status_code in (302, 307)
+        location = response.headers["location"]
+        assert not location.startswith(("/", "http")), location
+        assert httpx.URL(base + path).join(location) == httpx.URL(base + target)
+    # A direct call is redirected exactly as before.
+    assert server.client.get("/shelf").headers["location"] == f"{server.url}/shelf/"
+
+
+def test_an_app_that_echoes_headers_cannot_show_the_jupyter_sessions_credentials():
+    """Through the proxy a lab app receives the browser's Jupyter cookies and token.
+
+    Mutation that failed this: `continue` on the Authorization line replaced by `pass`; the cookie
+    filter's `not` dropped.
+    """
+    server = serve(make_app(), name="echo")
+    headers = proxied(server, Cookie=f"{SECRET_COOKIES}; session=lab-own", Authorization="token TOKEN-SECRET")
+    response = server.client.get("/headers", headers=headers)
+    echoed = json.dumps(response.json())
+    assert response.status_code == 200
+    for secret in SECRETS:
+        assert secret not in echoed
+    assert response.json()["cookie"] == "session=lab-own"  # the lab app's own cookie still arrives
+    bearer = server.client.get("/headers", headers=proxied(server, Authorization="Bearer lab-token")).json()
+    assert bearer["authorization"] == "Bearer lab-token"  # and its own tokens (08-auth via /docs)
+    only_jupyter = server.client.get("/headers", headers=proxied(server, Cookie=SECRET_COOKIES)).json()
+    assert "cookie" not in only_jupyter
+
+
+def test_prefix_wrapper_passes_other_scopes_through():
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope)
+
+    import asyncio
+
+    scope = {"type": "lifespan"}
+    asyncio.run(ProxyPrefix(app)(scope, None, None))
+    assert seen == [scope]
+
+
+# --- a real Jupyter server ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def jupyter_server(tmp_path):
+    """`jupyter server` on 127.0.0.1 under /user/student/ with jupyter-server-proxy, as on a hub."""
+    token = "test-token-" + os.urandom(8).hex()
+    port = free_port()
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_server_proxy": True}}})
+    )
+    env = {
+        **os.environ,
+        "JUPYTERHUB_SERVICE_PREFIX": "/user/student/",
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+    }
+    command = [
+        sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        "--ServerApp.port_retries=0", "--ServerApp.base_url=/user/student/", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={tmp_path}",
+    ]  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI run as root
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail("jupyter server exited: " + (tmp_path / "server.log").read_text()[-2000:])
+            try:
+                status = httpx.get(f"{base}/user/student/api/status", params={"token": token}, timeout=2)
+                if status.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("jupyter server did not answer in 60 s: " + (tmp_path / "server.log").read_text()[-2000:])
+            time.sleep(0.2)
+        yield base, token
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        log.close()
+
+
+@pytest.mark.timeout(120)
+def test_through_a_real_jupyter_server_proxy_the_api_docs_and_schema_answer(jupyter_server, monkeypatch):
+    """The student's browser on a hub: every URL /docs loads, through jupyter-server-proxy.
+
+    Mutation that failed this: OfflineDocs's `root` replaced by "" (the page asks the hub's
+    root for its assets: 404).
+    """
+    base, token = jupyter_server
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/student/")
+    server = serve(make_app(), name="behind-hub")
+    link = server.browser_url
+    assert link == f"/user/student/proxy/{server.port}/"
+    browser = httpx.Client(
+        base_url=base, timeout=20, headers={"Authorization": f"token {token}"}, cookies={"_xsrf": "XSRF-SECRET"}
+    )
+    with browser:
+        assert browser.get(link + "books/5").json() == {"id": 5}
+        for page in ("docs", "docs/", "redoc"):
+            response = browser.get(link + page)
+            assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+            assert not re.search(r"https?://", response.text)
+            urls = re.findall(r"""(?:href|src|spec-url)=["']([^"']+)["']|\burl:\s*'([^']+)'""", response.text)
+            urls = [first or second for first, second in urls]
+            assert link + "openapi.json" in urls, urls
+            for url in urls:
+                assert url.startswith(link), url
+                asset = browser.get(url)
+                assert asset.status_code == 200, url
+        for name, media_type in ASSETS.items():
+            asset = browser.get(f"{link}{ASSET_PATH.lstrip('/')}/{name}")
+            assert asset.status_code == 200 and asset.headers["content-type"].startswith(media_type.split(";")[0])
+        schema = browser.get(link + "openapi.json")
+        assert schema.status_code == 200 and "/books/{book_id}" in schema.json()["paths"]
+        # "Try it out" sends its request to the schema's server URL, through the proxy too.
+        assert browser.get(schema.json()["servers"][0]["url"] + "/books/9").json() == {"id": 9}
+        # A redirect keeps the student behind the proxy.
+        moved = browser.get(link + "shelf", follow_redirects=True)
+        assert moved.status_code == 200 and moved.url.path == f"{link}shelf/"
+        # What the lab app received: no Jupyter token, no Jupyter cookie.
+        echoed = json.dumps(browser.get(link + "headers").json())
+        assert token not in echoed and "XSRF-SECRET" not in echoed
+    # Code in the kernel keeps calling the server directly, as before.
+    assert server.client.get("/books/2").json() == {"id": 2}
