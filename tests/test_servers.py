@@ -179,15 +179,26 @@ def test_nothing_listens_beyond_loopback_while_servers_run(listening_addresses):
 
 
 def test_a_server_asked_to_stop_is_not_running_while_it_winds_down():
-    """Between the stop signal and the thread's end (~0.1-0.2 s) a server is not "running":
+    """Between the stop signal and the thread's end (~0.1 s) a server is not "running":
     what it logs then (cancelled requests) stays out of the cell, and its repr says stopped.
     (Mutation that failed this: `running` without its `should_exit` term.)"""
     server = serve(make_app(), name="winding-down")
     server._request_stop()
-    assert server._thread.is_alive()  # uvicorn notices on its next 0.1 s tick
+    assert server._thread.is_alive()  # uvicorn gives connections 0.1 s to close
     assert not server.running
     assert repr(server).endswith("stopped>")
     server.stop()
+
+
+def test_stop_wakes_the_server_instead_of_waiting_for_its_tick():
+    """With a tick of an hour, only the wake-up can end the server within stop()'s timeout; else
+    stop() has to force it. (Mutation that failed this: `_request_stop` without `wake`.)"""
+    server = serve(make_app(), name="sleepy")
+    server._uvicorn.tick = 3600
+    time.sleep(0.3)  # past the 0.1 s wait it was in: it now waits on the hour-long tick
+    server.stop(timeout=3)
+    assert not server._thread.is_alive()
+    assert server._uvicorn.force_exit is False
 
 
 def test_a_start_up_that_hangs_gives_up_in_time_and_leaks_no_thread_or_socket():
