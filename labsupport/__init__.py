@@ -65,7 +65,8 @@ def __getattr__(name: str) -> Any:
     except KeyError:
         raise AttributeError(f"module 'labsupport' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(f"labsupport.{module}"), name)
-    globals()[name] = value  # later look-ups skip this function
+    if name != module:  # `progress`: importing labsupport.progress made the attribute that module (callable too)
+        globals()[name] = value  # later look-ups skip this function
     return value
 
 

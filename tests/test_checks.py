@@ -750,3 +750,108 @@ def test_servers_left_running_by_a_stopped_check_are_stopped(stop_servers):
 
     _assert_timed_out(*_timed(lambda: check(_spin)))
     assert running_servers() == [kept]
+
+
+# --- the machine-readable outcome (grading, progress) -------------------------------------------
+
+
+def _status_class(code):
+    if not 100 <= code <= 599:
+        raise ValueError(code)
+    return {1: "informational", 2: "success", 3: "redirection", 4: "client error", 5: "server error"}[code // 100]
+
+
+def _metadata(result):
+    """The output metadata Jupyter stores for `result` (IPython's own formatter, as in a kernel)."""
+    from IPython.core.formatters import DisplayFormatter
+
+    return DisplayFormatter().format(result)[1]
+
+
+def test_a_lesson_check_records_its_outcome_in_the_output_metadata_and_the_progress_file(tmp_path, monkeypatch):
+    """The grader reads a check's outcome from the stored output's metadata, with the lesson's name.
+    Mutation that failed this: `_repr_mimebundle_` returning empty metadata."""
+    from labsupport.checks import RECORD_KEY
+    from labsupport.lessons.l01_http.checkers import check_status_class
+    from labsupport.progress import load
+
+    monkeypatch.setenv("LAB_PROGRESS_FILE", str(tmp_path / "progress.json"))
+    passed, failed = check_status_class(_status_class), check_status_class(lambda code: "success")
+    record = _metadata(passed)[RECORD_KEY]
+    assert record == {"lesson": "l01_http", "title": passed.title, "status": "passed", "message": passed.message}
+    assert _metadata(failed)[RECORD_KEY]["status"] == "failed"
+    assert _metadata(failed)[RECORD_KEY]["message"] == failed.message != ""
+    assert "signature" not in record  # not being graded
+    entry = load()["l01_http"][passed.title]
+    assert (entry["best"], entry["latest"], entry["runs"]) == ("passed", "failed", 2)
+
+
+def test_a_check_defined_outside_a_lesson_records_nothing(tmp_path, monkeypatch):
+    """The example check in 00, a check a student writes, a Result built by hand: no record, no progress.
+    Mutation that failed this: `_lesson_of` accepting any module (returning "l00_start_here")."""
+    from labsupport.checks import RECORD_KEY
+
+    monkeypatch.setenv("LAB_PROGRESS_FILE", str(tmp_path / "progress.json"))
+    assert RECORD_KEY not in _metadata(check_ms(12))
+    assert RECORD_KEY not in _metadata(Result("passed", "Exercise 2: the class of a status code"))
+    assert not (tmp_path / "progress.json").exists()
+
+
+def test_a_function_passed_off_as_a_lesson_check_records_nothing(tmp_path, monkeypatch):
+    """A forgery: a function written in the notebook, given a lesson's __module__, then decorated.
+    Mutation that failed this: `_lesson_of` checking the module's name only (not where the code lives)."""
+    from labsupport.checks import RECORD_KEY
+
+    monkeypatch.setenv("LAB_PROGRESS_FILE", str(tmp_path / "progress.json"))
+    namespace: dict = {}
+    exec(compile("def check_status_class(fn):\n    return 'ok'\n", "<ipython-input-3>", "exec"), namespace)
+    fake = namespace["check_status_class"]
+    fake.__module__ = "labsupport.lessons.l01_http.checkers"
+    forged = checker("Exercise 2: the class of a status code")(fake)(_status_class)
+    assert forged.passed and RECORD_KEY not in _metadata(forged)
+    assert not (tmp_path / "progress.json").exists()
+
+
+def test_a_graded_kernel_signs_records_with_a_key_it_reads_once(tmp_path, monkeypatch):
+    """The grader's key file is read and deleted; records are then signed (HMAC of lesson, title,
+    status, message), so a record with another status does not verify.
+    Mutation that failed this: `_recorded` not adding the signature; `_arm_grading` not deleting the file."""
+    from labsupport import checks
+    from labsupport.checks import RECORD_KEY, record_signature
+    from labsupport.lessons.l01_http.checkers import check_status_class
+
+    monkeypatch.setenv("LAB_PROGRESS_FILE", "off")
+    monkeypatch.setattr(checks, "_grading_key", None)
+    key_file = tmp_path / "grading.key"
+    key_file.write_bytes(b"k" * 32)
+    checks._arm_grading(str(key_file))
+    assert not key_file.exists()
+    record = _metadata(check_status_class(lambda code: "success"))[RECORD_KEY]
+    assert record["signature"] == record_signature(b"k" * 32, record)
+    assert record["signature"] != record_signature(b"k" * 32, {**record, "status": "passed"})
+    assert record["signature"] != record_signature(b"x" * 32, record)
+
+
+def test_a_progress_file_that_cannot_be_written_never_breaks_a_check(tmp_path, monkeypatch, capsys):
+    """Mutation that failed this: `_recorded` without its try/except (the OSError reached the cell)."""
+    from labsupport.lessons.l01_http.checkers import check_status_class
+
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("LAB_PROGRESS_FILE", str(tmp_path / "a-file" / "progress.json"))
+    result = check_status_class(_status_class)
+    assert result.passed
+    assert "Your progress was not saved" in capsys.readouterr().err
+
+
+def test_lesson_checks_are_read_from_the_source_without_importing_it():
+    """The grader's columns: every check of a lesson, with the titles the checks themselves show.
+    Mutation that failed this: `lesson_checks` reading the lesson's __init__.py instead of checkers.py."""
+    from labsupport.checks import lesson_checks
+    from labsupport.lessons.l00_start_here import checkers as l00
+    from labsupport.lessons.l12_performance import checkers as l12
+
+    for module, lesson in ((l00, "l00_start_here"), (l12, "l12_performance")):
+        found = lesson_checks(lesson)
+        assert found and [c.title for c in found] == [getattr(module, c.name)(...).title for c in found]
+    assert [c.prediction for c in lesson_checks("l00_start_here")] == [True, False, False]
+    assert lesson_checks("l99_nothing") == [] and lesson_checks("../l00_start_here") == []
