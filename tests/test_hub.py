@@ -207,6 +207,52 @@ def test_an_app_that_echoes_headers_cannot_show_the_jupyter_sessions_credentials
     assert "cookie" not in only_jupyter
 
 
+def lab_apps():
+    """Every app the lab itself serves to students (the notebooks' own apps are in their cells)."""
+    import bcrypt
+
+    from labsupport.apps.bookshop import create_app
+    from labsupport.lessons.l08_auth.authserver import create_authorization_server
+    from labsupport.lessons.l09_security.labapps import make_settings_app, make_vulnerable_search_app, shop_engine
+    from labsupport.lessons.l11_architecture.layers import tangled_quote_app
+
+    hashed = bcrypt.hashpw(b"pw", bcrypt.gensalt(rounds=4))
+    yield "bookshop", create_app(orders=5)
+    yield "l08 authorization server", create_authorization_server(
+        clients={"printco": ["http://127.0.0.1:1/callback"]}, users={"alice": hashed}, audience="orders-api"
+    )
+    yield "l09 search", make_vulnerable_search_app(shop_engine())
+    yield "l09 settings", make_settings_app(lambda session: "token", lambda request, session, token: True)
+    yield "l11 tangled quote", tangled_quote_app(shop_engine())
+
+
+def test_no_lab_app_sends_back_a_cookie_or_an_authorization_header():
+    """Each route of each lab app, called with a Cookie and an Authorization header, directly and
+    through the proxy: neither value comes back, in the body or a header.
+
+    Mutation that failed this: a route `@app.get("/api/echo")` returning `dict(request.headers)`
+    added to the bookshop's create_app.
+    """
+    cookie, token = "session=COOKIE-MARKER", "Bearer TOKEN-MARKER"
+    called = 0
+    for label, app in lab_apps():
+        server = serve(app, name="sweep")
+        # app.routes holds an included router as one entry (FastAPI >= 0.13x): the schema lists its routes.
+        paths = {route.path for route in app.routes if hasattr(route, "methods")} | set(app.openapi()["paths"])
+        assert len(paths) > 1, label
+        for path in sorted(paths):
+            url = re.sub(r"\{[^}]+\}", "1", path)
+            for headers in ({}, proxied(server)):
+                for method in ("GET", "POST"):
+                    sent = {**headers, "Cookie": cookie, "Authorization": token}
+                    response = server.client.request(method, url, headers=sent)
+                    answer = response.text + json.dumps(list(response.headers.items()))
+                    assert "COOKIE-MARKER" not in answer and "TOKEN-MARKER" not in answer, (label, method, url)
+                    called += 1
+        server.stop()
+    assert called > 40  # the sweep reached the apps' routes
+
+
 def test_prefix_wrapper_passes_other_scopes_through():
     seen = []
 
