@@ -37,6 +37,7 @@ class Faults:
         self.hits = 0
         self.finished = 0
         self.in_flight = 0
+        self._released = False
 
     @property
     def mode(self) -> str:
@@ -52,6 +53,12 @@ class Faults:
         """Set `mode` and zero the counters."""
         self.mode = mode
         self.hits = self.finished = 0
+        self._released = False
+
+    def release(self) -> None:
+        """End the slow waits now: the requests still waiting go on to the app at once, and every
+        later one until `reset`. For a checker that is done with a slow service and stops it."""
+        self._released = True
 
     def wait_idle(self, timeout: float = 2.0) -> bool:
         """Wait until no request is running (the slow ones finished); True if it got there."""
@@ -78,11 +85,17 @@ class Faults:
                 # Read the whole request first, as a server does before its slow part: the work
                 # then goes on even if the caller hangs up while we wait.
                 receive = await _buffered(receive)
-                await asyncio.sleep(self.delay)
+                await self._slow_wait()
             await self.app(scope, receive, send)
             self.finished += 1
         finally:
             self.in_flight -= 1
+
+
+    async def _slow_wait(self) -> None:
+        deadline = time.monotonic() + self.delay
+        while not self._released and (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, 0.01))
 
 
 async def _buffered(receive: Callable[[], Any]) -> Callable[[], Any]:

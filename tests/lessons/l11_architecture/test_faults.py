@@ -78,6 +78,26 @@ def test_slow_work_goes_on_after_the_caller_gives_up(served):
     assert received == [{"n": 1}] and faults.finished == 1
 
 
+def test_release_ends_the_slow_waits_until_the_next_reset(served):
+    """A 30 s delay: only `release` lets the request the client gave up on finish within 2 s, and
+    `reset` makes the service slow again. (Mutation that failed this: `_slow_wait` ignoring
+    `_released`; and `reset` not clearing it.)"""
+    faults, server, received = served
+    faults.delay = 30
+    faults.reset("slow")
+    with pytest.raises(httpx.TimeoutException):
+        server.client.post("/echo", json={"n": 1}, timeout=0.05)
+    faults.release()
+    assert faults.wait_idle(timeout=2)
+    assert received == [{"n": 1}] and faults.finished == 1
+    assert server.client.get("/ping", timeout=2).status_code == 200  # released: no wait
+    faults.reset("slow")
+    with pytest.raises(httpx.TimeoutException):
+        server.client.get("/ping", timeout=0.2)
+    faults.release()
+    assert faults.wait_idle(timeout=2)
+
+
 def test_reset_zeroes_the_counters_and_modes_are_checked(served):
     faults, server, _ = served
     server.client.get("/ping")
