@@ -22,6 +22,7 @@ prefix, and every URL the pages hold starts with it, as FastAPI's own pages do.
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -91,7 +92,9 @@ class OfflineDocs:
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
-        self._fastapi = find_fastapi(app)
+        # In an environment installed before fastapi-offline was a dependency, FastAPI's own
+        # pages (from the CDN) are better than a 500: `python -m labsupport doctor` says what to do.
+        self._fastapi = find_fastapi(app) if importlib.util.find_spec("fastapi_offline") else None
 
     def _page(self, path: str, root: str) -> Response | None:
         api = self._fastapi

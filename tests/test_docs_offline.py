@@ -119,3 +119,22 @@ def test_a_wrapped_fastapi_app_is_found():
     assert find_fastapi(object()) is None
     server = serve(Wrapper(app), name="wrapped")
     assert_page_is_offline(server.client, "/docs")
+
+
+def test_without_the_fastapi_offline_package_the_apps_own_pages_are_served(monkeypatch):
+    """A lab environment installed before the dependency existed: no 500, FastAPI's pages.
+
+    Mutation that failed this: OfflineDocs.__init__ without its find_spec("fastapi_offline") test.
+    """
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name):
+        return None if name == "fastapi_offline" else real_find_spec(name)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    server = serve(make_app(), name="old-env")
+    page = server.client.get("/docs")
+    assert page.status_code == 200 and ASSET_PATH not in page.text and "swagger-ui" in page.text
+    assert server.client.get(f"{ASSET_PATH}/swagger-ui.css").status_code == 404
