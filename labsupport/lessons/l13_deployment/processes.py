@@ -162,14 +162,35 @@ class ShopProcess:
         return self.popen.returncode
 
     def group_alive(self) -> bool:
-        """Whether any process of this group still runs (the manager or one of its workers)."""
+        """Whether any process of this group still runs (the manager or one of its workers).
+
+        A killed worker whose manager died first stays a zombie until the system's first process
+        reaps it, which can take seconds in a container; a zombie runs nothing, so it does not count.
+        """
         try:
             os.killpg(self.pid, 0)
         except ProcessLookupError:
             return False
         except PermissionError:
             return True
-        return True
+        states = _group_states(self.pid)
+        return states is None or any(state != "Z" for state in states)
+
+
+def _group_states(pgid: int) -> list[str] | None:
+    """The states (R, S, Z...) of the processes in group `pgid`, read from /proc; None without /proc."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    states = []
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (command name)"
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        if int(fields[2]) == pgid:  # fields: state, parent pid, process group, ...
+            states.append(fields[0])
+    return states
 
 
 def _signal_group(pgid: int, signum: int) -> None:

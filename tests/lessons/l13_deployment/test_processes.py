@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import time
 
 import pytest
 
@@ -11,6 +13,7 @@ from labsupport import sql_engine
 from labsupport.datagen import load_bookshop
 from labsupport.lessons.l13_deployment.linters import lesson_file
 from labsupport.lessons.l13_deployment.processes import (
+    ShopProcess,
     ShopStartError,
     _local,
     image_command,
@@ -69,6 +72,25 @@ def test_a_shop_starts_serves_and_is_stopped_and_reaped(deployment):
     assert not shop.group_alive() and shop.popen.returncode is not None
     assert stop_processes() == []
     shop.stop()  # again: harmless
+
+
+def test_a_killed_process_not_yet_reaped_is_not_alive():
+    """A zombie (dead, waiting to be reaped) runs nothing. After `kill -9` of a manager, its workers
+    stay zombies until the system's first process reaps them, seconds in some containers, and
+    `stop()` waited for that. (Mutation that failed this: `group_alive` counting zombies.)"""
+    process = ShopProcess(["sleep", "30"], {"PATH": os.environ["PATH"]}, port=1)
+    try:
+        assert process.group_alive()
+        process.kill()
+        deadline = time.monotonic() + 5
+        while process.group_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not process.group_alive()
+        assert process.popen.returncode is None  # not reaped yet: still a zombie, our child
+        os.killpg(process.pid, 0)  # and the group still exists for the system
+    finally:
+        process.stop()
+    assert process.popen.returncode == -signal.SIGKILL
 
 
 def test_sigterm_then_exit_code(deployment):
