@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -275,9 +276,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def jupyter_server(tmp_path):
-    """`jupyter server` on 127.0.0.1 under /user/student/ with jupyter-server-proxy, as on a hub."""
+@pytest.fixture(scope="module")
+def jupyter_server(tmp_path_factory):
+    """`jupyter server` on 127.0.0.1 under /user/student/ with jupyter-server-proxy, as on a hub.
+
+    Yields (its URL, its token, its pid, its runtime directory). One per module: it takes seconds.
+    """
+    tmp_path = tmp_path_factory.mktemp("jupyter")
     token = "test-token-" + os.urandom(8).hex()
     port = free_port()
     config = tmp_path / "config"
@@ -316,7 +321,7 @@ def jupyter_server(tmp_path):
             if time.monotonic() > deadline:
                 pytest.fail("jupyter server did not answer in 60 s: " + (tmp_path / "server.log").read_text()[-2000:])
             time.sleep(0.2)
-        yield base, token
+        yield base, token, process.pid, env["JUPYTER_RUNTIME_DIR"]
     finally:
         process.terminate()
         try:
@@ -334,7 +339,7 @@ def test_through_a_real_jupyter_server_proxy_the_api_docs_and_schema_answer(jupy
     Mutation that failed this: OfflineDocs's `root` replaced by "" (the page asks the hub's
     root for its assets: 404).
     """
-    base, token = jupyter_server
+    base, token, _, _ = jupyter_server
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/student/")
     server = serve(make_app(), name="behind-hub")
     link = server.browser_url
@@ -370,3 +375,46 @@ def test_through_a_real_jupyter_server_proxy_the_api_docs_and_schema_answer(jupy
         assert token not in echoed and "XSRF-SECRET" not in echoed
     # Code in the kernel keeps calling the server directly, as before.
     assert server.client.get("/books/2").json() == {"id": 2}
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads a kernel's environment from /proc (Linux)")
+def test_a_kernel_of_a_real_jupyter_server_finds_that_servers_base_url(jupyter_server):
+    """Without JUPYTERHUB_SERVICE_PREFIX, the kernel's JPY_PARENT_PID leads to the server's info file.
+
+    Mutation that failed this: `parent = str(os.getppid())` in jupyter_server_info, i.e. a pid
+    other than the one the server gave its kernel (here the test's parent, not the server).
+    """
+    base, token, pid, runtime = jupyter_server
+    api = httpx.Client(base_url=f"{base}/user/student/api", headers={"Authorization": f"token {token}"}, timeout=30)
+    with api:
+        kernel = api.post("/kernels", json={"name": "python3"})
+        assert kernel.status_code == 201, kernel.text
+        try:
+            deadline = time.monotonic() + 30
+            environ: dict[str, str] = {}
+            while not environ.get("JPY_PARENT_PID") and time.monotonic() < deadline:
+                for child in _children(pid):
+                    raw = Path(f"/proc/{child}/environ").read_bytes()
+                    found = dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+                    if "ipykernel" in Path(f"/proc/{child}/cmdline").read_bytes().decode(errors="replace"):
+                        environ = found
+                time.sleep(0.1)
+        finally:
+            api.delete(f"/kernels/{kernel.json()['id']}")
+    assert environ.get("JPY_PARENT_PID") == str(pid)
+    environ.pop("JUPYTERHUB_SERVICE_PREFIX")  # a plain Jupyter server, not a hub's
+    assert jupyter_server_info(environ, runtime)["base_url"] == "/user/student/"
+    assert browser_base(8123, environ=environ, runtime_dir=runtime) == "/user/student/proxy/8123/"
