@@ -142,7 +142,7 @@ def lesson_of(path: Path, text: str | None) -> str | None:
             votes[lesson] = sum(len(re.findall(rf"\b{c.name}\s*\(", text)) for c in lesson_checks(lesson))
         if votes and votes.most_common(1)[0][1] > 0:
             return votes.most_common(1)[0][0]
-    number = re.search(r"(?:^|\D)(\d\d)-", path.name)
+    number = re.search(r"(?:^|\D)(\d\d)(?:-|\.ipynb$)", path.name)
     if number:
         return next((lesson for lesson in _lessons() if lesson[1:3] == number.group(1)), None)
     return None
@@ -306,6 +306,10 @@ def prepare(
 # --- running and reading -----------------------------------------------------------------------
 
 
+class _WholeRunTimeout(Exception):
+    """The bound on a whole submission's run is reached (raised before the next cell starts)."""
+
+
 def _run(nb: NotebookNode, folder: Path, timeout: int, total_timeout: int) -> tuple[int, str | None]:
     """Execute `nb` in place; return the index of the last cell started and why the run stopped (or None)."""
     from nbclient import NotebookClient
@@ -320,7 +324,7 @@ def _run(nb: NotebookNode, folder: Path, timeout: int, total_timeout: int) -> tu
     def on_start(cell: Any, cell_index: int) -> None:
         started["index"] = cell_index
         if time.monotonic() >= deadline:
-            raise TimeoutError(f"the whole notebook took more than {total_timeout} s")
+            raise _WholeRunTimeout(f"the whole notebook took more than {total_timeout} s")
 
     env = dict(os.environ, LAB_PROGRESS_FILE=str(folder / "progress.json"))
     env.pop("PYTEST_CURRENT_TEST", None)
@@ -344,7 +348,7 @@ def _run(nb: NotebookNode, folder: Path, timeout: int, total_timeout: int) -> tu
             "CellTimeoutError": f"a cell ran longer than {timeout} s (or the whole run than {total_timeout} s)",
             "DeadKernelError": "the kernel died (the notebook crashed it or exited)",
         }.get(name, f"{name}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
-        if isinstance(exc, TimeoutError):
+        if isinstance(exc, _WholeRunTimeout):
             reason = str(exc)
     finally:
         km = client.km
@@ -373,14 +377,17 @@ def _read_outcomes(
 ) -> tuple[dict[str, Outcome], list[str]]:
     outcomes: dict[str, Outcome] = {}
     notes: list[str] = []
-    for index, cell in enumerate(nb.cells):
+    unsigned: collections.Counter[tuple[str, str]] = collections.Counter()
+    for cell in nb.cells:
         for record in _records(cell):
             signature = record.get("signature")
             if not isinstance(signature, str) or not hmac.compare_digest(signature, record_signature(key, record)):
-                notes.append(
-                    f"Cell {index}: a check result without the grader's signature was shown "
-                    f"({record.get('title')!r}, {record.get('status')!r}); it was ignored."
-                )
+                unsigned[(str(record.get("title")), str(record.get("status")))] += 1
+    for (title, status), times in unsigned.items():
+        notes.append(
+            f"A check result without the grader's signature ({title!r}: {status}) was shown {times} time(s), "
+            "not by the lesson's checker: ignored."
+        )
     for check in checks:
         if check.title not in plan.cells:
             outcomes[check.title] = Outcome("not attempted", "The notebook has no cell for this check.")
@@ -409,6 +416,13 @@ def _read_outcomes(
     return outcomes, notes
 
 
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def grade_notebook(
     path: Path,
     *,
@@ -420,11 +434,7 @@ def grade_notebook(
     """Run one submission (see the module docstring) and return its outcomes; never raises for a bad submission."""
     import nbformat
 
-    text: str | None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = None
+    text = _text(path)
     lesson = lesson or lesson_of(path, text)
     checks = lesson_checks(lesson) if lesson else []
     try:
@@ -531,10 +541,16 @@ def grade(
     """
     log = log or (lambda line: None)
     graded: list[tuple[Graded, str]] = []
+    reference_lesson = lesson_of(reference, reference.read_text(encoding="utf-8")) if reference else None
     for path, root in _submissions(paths):
         started = time.monotonic()
         result = grade_notebook(
-            path, lesson=lesson, reference=reference, timeout=timeout, total_timeout=total_timeout
+            path,
+            lesson=lesson,
+            # the reference given serves its own lesson's submissions; the others use the checkout's
+            reference=reference if reference_lesson == (lesson or lesson_of(path, _text(path))) else None,
+            timeout=timeout,
+            total_timeout=total_timeout,
         )
         label = _label(result, root.parent if root is not None else None)
         statuses = ", ".join(f"{o.status}" for o in (result.outcomes[c.title] for c in result.checks))
