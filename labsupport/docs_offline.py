@@ -43,9 +43,16 @@ ASSETS = {
 }
 
 
+# ReDoc's sidebar shows "API docs by Redocly" with a logo it always fetches from its CDN (seen in
+# Chromium: the one request /redoc made beyond the lab server). A transparent pixel instead.
+_REDOC_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+_PIXEL = b"data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+
+
 @functools.cache
 def _asset(name: str) -> bytes:
-    return resources.files("fastapi_offline").joinpath("static", name).read_bytes()
+    data = resources.files("fastapi_offline").joinpath("static", name).read_bytes()
+    return data
 
 
 def find_fastapi(app: Any, depth: int = 8) -> FastAPI | None:

@@ -57,11 +57,14 @@ def test_docs_and_redoc_reference_only_the_lab_server_and_every_asset_answers():
 
 
 def test_the_assets_are_swagger_ui_and_redoc():
+    """Mutation that failed this: _asset returning the file unchanged (ReDoc's logo from its CDN)."""
     server = serve(make_app(), name="assets")
     assert b"SwaggerUIBundle" in server.client.get(f"{ASSET_PATH}/swagger-ui-bundle.js").content
     assert b".swagger-ui" in server.client.get(f"{ASSET_PATH}/swagger-ui.css").content
     assert b"Redoc" in server.client.get(f"{ASSET_PATH}/redoc.standalone.js").content
     assert server.client.get(f"{ASSET_PATH}/favicon.png").content.startswith(b"\x89PNG")
+    # ReDoc's sidebar would fetch its logo from Redocly's CDN on every page view.
+    assert b"cdn.redoc.ly" not in server.client.get(f"{ASSET_PATH}/redoc.standalone.js").content
     assert server.client.get(f"{ASSET_PATH}/secret.py").status_code == 404
     assert server.client.get(f"{ASSET_PATH}/../hub.py").status_code == 404
 
