@@ -45,7 +45,7 @@ class ShopSettings(BaseSettings):
     secret_key: SecretStr = Field(min_length=32)  # required; SecretStr never prints its value
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     cpu_rounds: int = Field(default=50_000, ge=1, le=10_000_000)  # work per /api/cpu request
-    payment_delay_s: float = Field(default=0.3, ge=0, le=10)  # the pretend payment provider's answer time
+    payment_delay_s: float = Field(default=0.5, ge=0, le=10)  # the pretend payment provider's answer time
 
     @field_validator("database_url")
     @classmethod
