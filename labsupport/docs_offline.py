@@ -52,7 +52,7 @@ _PIXEL = b"data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAE
 @functools.cache
 def _asset(name: str) -> bytes:
     data = resources.files("fastapi_offline").joinpath("static", name).read_bytes()
-    return data
+    return data.replace(_REDOC_LOGO, _PIXEL) if name == "redoc.standalone.js" else data
 
 
 def find_fastapi(app: Any, depth: int = 8) -> FastAPI | None:
