@@ -1,10 +1,10 @@
 """Links to lab servers that the student's browser can open, on a laptop or behind JupyterHub.
 
-Introduced in 00-start-here (``server.browser_url``). A lab server listens on 127.0.0.1 of the
-machine running the kernel; on JupyterHub, Binder or any remote Jupyter server that is not the
-student's machine. There, jupyter-server-proxy (a dependency of the lab, enabled by installing
-it) forwards ``{base_url}proxy/{port}/...`` of the Jupyter server to ``localhost:{port}/...``,
-through the student's own authenticated Jupyter session.
+Introduced in 02-rest-api (``server.browser_url``, the link to ``/docs``). A lab server listens
+on 127.0.0.1 of the machine running the kernel, which on JupyterHub, Binder or any remote Jupyter
+server is not the student's machine. There, jupyter-server-proxy (a dependency of the lab,
+enabled by installing it) forwards ``{base_url}proxy/{port}/...`` of the Jupyter server to
+``localhost:{port}/...``, through the student's own authenticated Jupyter session.
 
 `browser_base(port)` picks the link:
 
