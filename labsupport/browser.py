@@ -132,12 +132,12 @@ class Chromium:
                 except BaseException as exc:  # handed to the caller, on its thread
                     future.set_exception(exc)
 
-    def _call(self, fn: Callable[..., T], *args: Any) -> T:
+    def _call(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
         if not self._thread.is_alive():
             raise BrowserUnavailable("this Chromium is closed")
         future: Future = Future()
         self._jobs.put((fn, args, future))
-        return future.result(timeout=self.timeout * 4)
+        return future.result(timeout=timeout or self.timeout * 4)
 
     def _start(self) -> None:
         from playwright.sync_api import sync_playwright
@@ -154,14 +154,18 @@ class Chromium:
         """Chromium's version, such as ``150.0.7871.100``."""
         return self.run(lambda: self._browser.version)
 
-    def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` called on the browser's thread (where playwright's objects may be used); its result."""
+    def run(self, fn: Callable[..., T], *args: Any, timeout: float | None = None) -> T:
+        """`fn(*args)` called on the browser's thread (where playwright's objects may be used); its result.
+
+        Waits `timeout` seconds at most (by default 4 × the browser's timeout, which bounds each
+        playwright call within `fn`) and then raises TimeoutError.
+        """
         if self._browser is None:
             raise BrowserUnavailable("this Chromium is closed")
         if threading.current_thread() is self._thread:
             return fn(*args)  # already on the browser's thread
         with self._lock:
-            return self._call(fn, *args)
+            return self._call(fn, *args, timeout=timeout)
 
     def _route(self, route: Any) -> None:
         url = route.request.url

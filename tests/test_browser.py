@@ -303,7 +303,7 @@ def test_jupyterlab_opens_a_student_notebook_and_run_all_completes(chromium, jup
         finally:
             context.close()
 
-    prompts, error_outputs, saved_counts = chromium.run(run_all)
+    prompts, error_outputs, saved_counts = chromium.run(run_all, timeout=220)
     assert prompts == [f"[{n}]:" for n in range(1, code_cells + 1)]
     assert error_outputs == 0
     assert saved_counts == list(range(1, code_cells + 1))

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
-import threading
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -317,14 +316,12 @@ class RealBrowser:
         self.version = self.chromium.version
         self._context: Any = self.chromium.run(self.chromium.new_context)
         self._page: Any = self.chromium.run(self._context.new_page)
-        self._lock = threading.Lock()
         self._finalizer = weakref.finalize(
             self, self.chromium.close if chromium is None else _context_closer(self.chromium, self._context)
         )
 
     def _run(self, fn: Any, *args: Any) -> Any:
-        with self._lock:
-            return self.chromium.run(fn, *args)
+        return self.chromium.run(fn, *args)  # one call at a time: Chromium.run holds a lock
 
     @staticmethod
     def _reply(response: Any, text: str | None = None) -> Reply:
