@@ -312,6 +312,7 @@ class _WholeRunTimeout(Exception):
 
 def _run(nb: NotebookNode, folder: Path, timeout: int, total_timeout: int) -> tuple[int, str | None]:
     """Execute `nb` in place; return the index of the last cell started and why the run stopped (or None)."""
+    from jupyter_core.utils import ensure_async, run_sync
     from nbclient import NotebookClient
 
     deadline = time.monotonic() + total_timeout
@@ -350,10 +351,10 @@ def _run(nb: NotebookNode, folder: Path, timeout: int, total_timeout: int) -> tu
         }.get(name, f"{name}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
         if isinstance(exc, _WholeRunTimeout):
             reason = str(exc)
-    finally:
+    finally:  # nbclient shuts its kernel down itself; this is in case it could not (killed, whatever happened)
         km = client.km
         if km is not None and km.has_kernel:
-            km.shutdown_kernel(now=True)
+            run_sync(ensure_async)(km.shutdown_kernel(now=True))  # an AsyncKernelManager: a coroutine
     return started["index"], reason
 
 
