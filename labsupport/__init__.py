@@ -52,8 +52,6 @@ _EXPORTS = {
     "checker": "checks",
     # the notebooks themselves
     "contents": "notebooks",
-    # what is done, per notebook (README, "For instructors")
-    "progress": "progress",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -65,8 +63,7 @@ def __getattr__(name: str) -> Any:
     except KeyError:
         raise AttributeError(f"module 'labsupport' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(f"labsupport.{module}"), name)
-    if name != module:  # `progress`: importing labsupport.progress made the attribute that module (callable too)
-        globals()[name] = value  # later look-ups skip this function
+    globals()[name] = value  # later look-ups skip this function
     return value
 
 

@@ -1,7 +1,9 @@
 """Progress that survives kernel restarts: which exercises of which notebook are done.
 
-Introduced in the README ("For instructors", "Progress"); a notebook shows it with ``progress()``
-and a terminal with ``python -m labsupport progress``. Every lesson check (`labsupport.checks`)
+Introduced in the README ("For instructors", "Progress"); a notebook shows it with
+``from labsupport.progress import progress`` and ``progress()`` (not re-exported by ``labsupport``:
+an exported name may not also be a submodule's, tests/test_packaging.py), a terminal with
+``python -m labsupport progress``. Every lesson check (`labsupport.checks`)
 writes its outcome here when it runs, so the file also remembers a notebook closed days ago.
 
 **Where.** ``LAB_PROGRESS_FILE`` names the file; by default ``~/.backend-lab/progress.json``.
@@ -31,10 +33,8 @@ import html
 import json
 import os
 import re
-import sys
 import tempfile
 import time
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,17 +256,3 @@ def main(argv: list[str] | None = None) -> int:
     shown = progress(args.file.expanduser() if args.file else None)
     print(re.sub(r"\n{3,}", "\n\n", repr(shown)))
     return 1 if shown.problem else 0
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as `progress`: ``from labsupport import progress`` may give the module.
-
-    Importing ``labsupport.progress`` (a check does, to record its outcome) sets the package's
-    attribute ``progress`` to this module, over the function re-exported under the same name.
-    """
-
-    def __call__(self, path: Path | None = None) -> Progress:
-        return progress(path)
-
-
-sys.modules[__name__].__class__ = _CallableModule

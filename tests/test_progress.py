@@ -115,13 +115,3 @@ def test_progress_shows_what_is_done_per_notebook(tmp_path, monkeypatch, capsys)
 def test_progress_says_when_it_is_off(monkeypatch):
     monkeypatch.setenv("LAB_PROGRESS_FILE", "off")
     assert "switched off" in repr(progress())
-
-
-def test_progress_is_callable_however_it_was_imported():
-    """`from labsupport import progress` may give the module (a check imported it): it is callable.
-    Mutation that failed this: dropping the `_CallableModule` class swap."""
-    import labsupport
-    import labsupport.progress as module
-
-    assert callable(labsupport.progress) and callable(module)
-    assert type(module(Path("/nonexistent/progress.json"))).__name__ == "Progress"
