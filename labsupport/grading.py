@@ -8,9 +8,11 @@ checkers its code calls most (else the ``NN-`` of its file name; ``--lesson`` ov
 columns are every check that lesson defines, read statically from its ``checkers.py``
 (`labsupport.checks.lesson_checks`), so a deleted cell is a column all the same, in the order the
 reference notebook (the committed ``notebooks/NN-topic.ipynb``, ``--reference`` overrides) calls
-them. Predict-then-run prompts get a column (the instructor sees who answered) but do not count
-in the total: a prediction is meant to be a guess, and the check tells the right answer at once,
-so its pass means little.
+them. Without a reference (a lab installed without its checkout) the grader falls back on the
+student's own checking lines, which an edited cell can bend: grade from a checkout.
+Predict-then-run prompts get a column (the instructor sees who answered) but do not count in the
+total: a prediction is meant to be a guess, and the check tells the right answer at once, so its
+pass means little.
 
 **How a submission runs.** A copy of it, prepared as below, is executed with nbclient in a fresh
 kernel, in a temporary folder of its own, with ``LAB_PROGRESS_FILE`` pointing there (never at the
@@ -79,6 +81,7 @@ __all__ = [
     "Graded",
     "Outcome",
     "grade",
+    "feedback_path",
     "grade_notebook",
     "lesson_of",
     "main",
@@ -93,7 +96,10 @@ DEFAULT_TOTAL_TIMEOUT = 900
 
 _SCRATCH_PREFIX = "lab-grade-"
 _LESSON_RE = re.compile(r"labsupport\.lessons\.(l\d\d_\w+)")
-_SUSPICIOUS = re.compile(r"_grading_key|_record|RECORD_KEY|record_signature|labsupport\.checks|sys\.modules|__code__")
+_SUSPICIOUS = re.compile(
+    r"_grading_key|_arm_grading|\._record\b|RECORD_KEY|backend_lab_check|record_signature|labsupport\.checks"
+    r"|labsupport\.lessons\.\w+\.checkers|sys\.modules|__code__|__module__"
+)
 _SYMBOL = {"passed": "✔", "failed": "✘", "not attempted": "○", "error": "!"}
 
 
@@ -509,6 +515,12 @@ def _feedback(graded: Graded, label: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def feedback_path(folder: Path, label: str) -> Path:
+    """``<folder>/<label>.txt``, always inside `folder` (an absolute label or ``..`` does not lead out)."""
+    parts = [part for part in Path(label).parts if part not in ("..", ".", Path(label).anchor)]
+    return folder.joinpath(*parts[:-1], f"{parts[-1] if parts else 'submission'}.txt")
+
+
 def _submissions(paths: list[Path]) -> list[tuple[Path, Path | None]]:
     """(notebook, the folder it was found in or None) for files and folders (searched recursively)."""
     found: list[tuple[Path, Path | None]] = []
@@ -562,10 +574,12 @@ def grade(
         known = next(lesson_ for lesson_ in lessons if lesson_ != "unknown")
         for g, _ in graded:
             if g.lesson is None:
-                g.lesson, g.checks = known, lesson_checks(known)
+                g.lesson = known
+                g.checks = next(r.checks for r, _ in graded if r.lesson == known and r.checks)
                 g.outcomes = {c.title: Outcome("error", " ".join(g.notes)) for c in g.checks}
         lessons = [known]
     feedback = feedback or out.with_name(f"{out.stem}-feedback")
+    out.parent.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for lesson_ in lessons:
         rows = [g for g, _ in graded if (g.lesson or "unknown") == lesson_]
@@ -576,7 +590,7 @@ def grade(
             write_csv(rows, target, labels)
             written[lesson_] = target
         for g in rows:
-            file = feedback / f"{labels[id(g)]}.txt"
+            file = feedback_path(feedback, labels[id(g)])
             file.parent.mkdir(parents=True, exist_ok=True)
             file.write_text(_feedback(g, labels[id(g)]), encoding="utf-8")
     return written
@@ -610,6 +624,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.lesson and not lesson_checks(args.lesson):
         parser.error(f"no lesson {args.lesson!r} with checks (labsupport/lessons/)")
+    if args.reference and not args.reference.is_file():
+        parser.error(f"no reference notebook {args.reference}")
+    missing = [str(path) for path in args.paths if not path.exists()]
+    if missing:
+        parser.error(f"not found: {', '.join(missing)}")
     written = grade(
         args.paths,
         args.out,

@@ -313,3 +313,23 @@ def test_the_whole_run_is_bounded_too(tmp_path):
     assert time.monotonic() - started < 15
     assert stopped is not None and last == 2
     assert _kernel_children() == []
+
+
+def test_a_feedback_file_never_lands_outside_its_folder(tmp_path):
+    """A submission given as an absolute path, or as ../x, still gets its feedback inside the folder.
+    Mutation that failed this: `feedback_path` joining the label as it is (an absolute label escapes)."""
+    folder = tmp_path / "feedback"
+    for label in ("/home/alice/04-sql.ipynb", "../bob/04-sql.ipynb", "class/carol/04-sql.ipynb", "04-sql.ipynb"):
+        path = grading.feedback_path(folder, label)
+        assert path.is_relative_to(folder) and path.name == "04-sql.ipynb.txt"
+    assert grading.feedback_path(folder, "class/carol/04-sql.ipynb") == folder / "class" / "carol" / "04-sql.ipynb.txt"
+
+
+def test_the_cli_refuses_what_it_cannot_grade(tmp_path, capsys):
+    """Mutation that failed this: dropping the check that every PATH exists (no CSV, no message)."""
+    with pytest.raises(SystemExit):
+        grading.main([str(tmp_path / "nothing-here"), "--out", str(tmp_path / "g.csv")])
+    assert "not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        grading.main([str(tmp_path), "--out", str(tmp_path / "g.csv"), "--lesson", "l99_none"])
+    assert "no lesson 'l99_none'" in capsys.readouterr().err
