@@ -21,8 +21,8 @@ per-cell timeout (``--timeout``) and a bound on the whole run (``--total-timeout
 gets at most what is left). A cell that times out, or a kernel that dies (``os._exit``, a crash),
 ends the run; the kernel is killed (``shutdown_kernel="immediate"``, which kills its process
 group) whatever happened. A file that is not a notebook gets its row too, every check ``error``.
-The temporary folder also keeps IPython from loading an ``ipython_config.py`` planted beside the
-submission; it is no sandbox: the student's code runs with the grader's permissions (README).
+The temporary folder keeps the files a submission writes away from the others; it is no sandbox:
+the student's code runs with the grader's permissions (README).
 
 **The exercise's cell.** In the reference notebook the cell that calls a check and holds a
 solution region is that exercise's cell (other calls are demonstrations). Nbgrader-style, the
