@@ -50,6 +50,7 @@ _EXPORTS = {
     # exercises (00-start-here)
     "Hint": "checks",
     "checker": "checks",
+    "progress": "progress_store",
     # the notebooks themselves
     "contents": "notebooks",
 }

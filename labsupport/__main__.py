@@ -11,7 +11,7 @@ COMMANDS = {
     "notebooks": ("labsupport.notebooks", "re-execute the notebooks and store clean outputs"),
     "bench": ("labsupport.bench", "measure the lab's own machinery (server start, throughput, loads)"),
     "grade": ("labsupport.grading", "run submitted notebooks and write grades (CSV) and feedback"),
-    "progress": ("labsupport.progress", "show which exercises are done, per notebook"),
+    "progress": ("labsupport.progress_store", "show which exercises are done, per notebook"),
 }
 
 

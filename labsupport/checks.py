@@ -23,7 +23,7 @@ it runs: called by the checker, or inside an app the checker serves (uvicorn's e
 worker threads). `call_student` gives one call a limit of its own. How, and what cannot be
 stopped: see `call_student`.
 
-**A machine-readable outcome** (for `labsupport.grading` and `labsupport.progress`, README "For
+**A machine-readable outcome** (for `labsupport.grading` and `labsupport.progress_store`, README "For
 instructors"). A check defined in a lesson's module (``labsupport.lessons.lNN_topic``, its code in
 that folder) is a *lesson check*: its `Result` carries a record ``{"lesson", "title", "status",
 "message"}``, which Jupyter stores in the output's metadata under `RECORD_KEY` (nbval does not
@@ -230,9 +230,9 @@ def _recorded(result: Result, lesson: str) -> Result:
     if _grading_key is not None:
         record["signature"] = record_signature(_grading_key, record)
     try:
-        import labsupport.progress
+        import labsupport.progress_store
 
-        problem = labsupport.progress.record(lesson, result.title, result.status)
+        problem = labsupport.progress_store.record(lesson, result.title, result.status)
     except Exception as exc:  # progress is a convenience: it never breaks a check
         problem = f"Your progress was not saved: {describe_exception(exc, _MAX_ERROR_CHARS)}."
     if problem:

@@ -4,7 +4,7 @@
 added without re-running 00 fails the build). `main()` is `make notebooks`: it re-executes each
 notebook in a fresh kernel and stores outputs without the volatile metadata nbclient adds
 (timestamps), so a re-run changes the files only where an output really changed. It switches
-the progress file off (`labsupport.progress`): the reference solutions are nobody's progress.
+the progress file off (`labsupport.progress_store`): the reference solutions are nobody's progress.
 """
 
 from __future__ import annotations

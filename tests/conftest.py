@@ -3,10 +3,8 @@ each test must see a fresh one); nothing is shared between test modules."""
 
 from __future__ import annotations
 
-import atexit
 import logging
 import os
-import shutil
 import socket
 from pathlib import Path
 
@@ -21,14 +19,10 @@ matplotlib.use("Agg")
 # environment, so that the notebook kernels nbval and nbclient start inherit it too.
 os.environ["LAB_STRICT"] = "1"
 
-# Every lesson check records its outcome in a progress file (labsupport.progress): here, and in
-# the kernels the tests start, a scratch file of this run's own, never the user's home.
-from labsupport.scratch import new_folder, sweep_folders_of_dead_processes  # noqa: E402
-
-sweep_folders_of_dead_processes("lab-progress-")
-_PROGRESS_FOLDER = new_folder("lab-progress-")
-os.environ["LAB_PROGRESS_FILE"] = str(_PROGRESS_FOLDER / "progress.json")
-atexit.register(shutil.rmtree, _PROGRESS_FOLDER, ignore_errors=True)
+# Every lesson check records its outcome in a progress file (labsupport.progress_store): off here
+# and in every kernel the tests start (nbval's too, whose stored outputs show progress() off); the
+# tests of recording name a file of their own.
+os.environ["LAB_PROGRESS_FILE"] = "off"
 
 
 @pytest.fixture

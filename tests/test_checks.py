@@ -773,7 +773,7 @@ def test_a_lesson_check_records_its_outcome_in_the_output_metadata_and_the_progr
     Mutation that failed this: `_repr_mimebundle_` returning empty metadata."""
     from labsupport.checks import RECORD_KEY
     from labsupport.lessons.l01_http.checkers import check_status_class
-    from labsupport.progress import load
+    from labsupport.progress_store import load
 
     monkeypatch.setenv("LAB_PROGRESS_FILE", str(tmp_path / "progress.json"))
     passed, failed = check_status_class(_status_class), check_status_class(lambda code: "success")

@@ -1,9 +1,7 @@
 """Progress that survives kernel restarts: which exercises of which notebook are done.
 
-Introduced in the README ("For instructors", "Progress"); a notebook shows it with
-``from labsupport.progress import progress`` and ``progress()`` (not re-exported by ``labsupport``:
-an exported name may not also be a submodule's, tests/test_packaging.py), a terminal with
-``python -m labsupport progress``. Every lesson check (`labsupport.checks`)
+Introduced in 00-start-here: a notebook shows it with ``progress()`` (``from labsupport import
+progress``), a terminal with ``python -m labsupport progress``. Every lesson check (`labsupport.checks`)
 writes its outcome here when it runs, so the file also remembers a notebook closed days ago.
 
 **Where.** ``LAB_PROGRESS_FILE`` names the file; by default ``~/.backend-lab/progress.json``.

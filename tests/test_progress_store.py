@@ -1,4 +1,4 @@
-"""Tests for labsupport.progress: best and latest outcomes, safe writes, a corrupt file, the display."""
+"""Tests for labsupport.progress_store: best and latest outcomes, safe writes, a corrupt file, the display."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from labsupport.checks import lesson_checks
-from labsupport.progress import DEFAULT_FILE, load, main, progress, progress_file, record
+from labsupport.progress_store import DEFAULT_FILE, load, main, progress, progress_file, record
 
 L00 = lesson_checks("l00_start_here")  # prediction, exercise 1, exercise 2
 PREDICTION, EX1, EX2 = (check.title for check in L00)
@@ -45,7 +45,7 @@ def test_the_file_defaults_to_the_home_folder_and_is_off_under_pytest_or_when_as
 _WRITER = """
 import sys
 from pathlib import Path
-from labsupport.progress import record
+from labsupport.progress_store import record
 for n in range(int(sys.argv[3])):
     record("l00_start_here", f"{sys.argv[2]} {n}", "passed", path=Path(sys.argv[1]))
 """
