@@ -37,6 +37,8 @@ _REQUIRED = (
     "pandas",
     "matplotlib",
     "jupyterlab",
+    "jupyter-server-proxy",  # links to lab servers on JupyterHub (labsupport.hub)
+    "fastapi-offline",  # /docs and /redoc without the internet (labsupport.docs_offline)
 )
 _OPTIONAL = {"nbval": "only needed to run the tests: pip install -e '.[dev]'"}
 _INSTALL = "pip install -e . (in the lab folder, with the lab's environment active)"
@@ -230,12 +232,23 @@ def _notebooks() -> list[_Line]:
     return [_Line(True, f"{count} notebook{plural} in {directory}")]
 
 
+def _browser() -> list[_Line]:
+    """Which browser 09-security's demos use: the system's Chromium, or the simulated one (not a problem)."""
+    from labsupport.browser import find_chromium, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is None:
+        return [_Line(True, f"browser for 09-security: Chromium ({find_chromium()})")]
+    return [_Line(True, f"browser for 09-security: the simulated one ({reason})")]
+
+
 _CHECKS: tuple[Callable[[], list[_Line]], ...] = (
     _python,
     _packages,
     _sqlite,
     _local_socket,
     _switches,
+    _browser,
     _notebooks,
 )
 

@@ -66,6 +66,14 @@ def test_missing_optional_package_is_only_a_note(monkeypatch, capsys):
     assert "ok: nbval is not installed (only needed to run the tests" in capsys.readouterr().out
 
 
+def test_the_browser_09_uses_is_named_and_a_missing_chromium_is_only_a_note(monkeypatch, capsys, tmp_path):
+    """Mutation that failed this: `_browser` left out of `_CHECKS`."""
+    monkeypatch.setenv("LAB_CHROMIUM", str(tmp_path / "no-chromium"))
+    assert doctor.main([]) == 0
+    out = capsys.readouterr().out
+    assert "ok: browser for 09-security: the simulated one (no " in out
+
+
 def test_invalid_database_switch_is_a_problem_not_a_traceback(monkeypatch, capsys):
     monkeypatch.setenv("LAB_DATABASE", "mysql")
     assert doctor.main([]) == 1
