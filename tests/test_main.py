@@ -7,8 +7,8 @@ from labsupport.__main__ import main
 def test_help_lists_every_command(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for command in ("doctor", "student", "notebooks", "bench"):
-        assert command in out
+    for command in ("doctor", "student", "notebooks", "bench", "grade", "progress"):
+        assert f"  {command} " in out
 
 
 def test_unknown_command_is_a_usage_error(capsys):
