@@ -28,7 +28,8 @@ environment than the kernel.
 `ProxyPrefix` makes the app behind the link behave: jupyter-server-proxy strips the prefix and
 names it in ``X-Forwarded-Prefix``, which becomes the request's ``root_path`` (FastAPI then puts
 it in ``/docs``'s URLs and the schema's ``servers``); a redirect to the same host becomes a
-relative URL, which keeps the prefix whatever the proxy does with ``Location``; and the Jupyter
+relative URL, which keeps the prefix whatever the proxy does with ``Location``; a cookie's
+``Path`` moves under the prefix (`scoped_cookie`), so it is not sent to the rest of the hub; and the Jupyter
 session's credentials (its cookies, an ``Authorization: token ...``) are removed, so an app that
 echoes request headers cannot show them. Requests without that header (every direct call to
 ``server.url``) pass through untouched.
@@ -45,7 +46,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["ProxyPrefix", "browser_base", "jupyter_server_info", "JUPYTER_COOKIE"]
+__all__ = ["ProxyPrefix", "browser_base", "jupyter_server_info", "scoped_cookie", "JUPYTER_COOKIE"]
 
 # The cookies of a Jupyter session: jupyter_server's login cookie is "username-<host>-<port>",
 # JupyterHub's "jupyterhub-user-<name>", "jupyterhub-session-id", ...; "_xsrf" is both's.
@@ -130,6 +131,23 @@ def relative_reference(target: str, base: str) -> str:
     return reference
 
 
+def scoped_cookie(set_cookie: str, root: str) -> str:
+    """`set_cookie` with its ``Path`` moved under the proxy's prefix `root`.
+
+    Through the proxy the lab app shares the hub's site: ``Path=/`` would send its cookie to every
+    page of the hub (Jupyter's, other users' servers). Without a ``Path`` the browser already
+    scopes the cookie to the request's folder, which holds the prefix.
+    """
+    parts = set_cookie.split(";")
+    for index, part in enumerate(parts[1:], start=1):
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "path":
+            value = value.strip()
+            if value.startswith("/") and value != root and not value.startswith(root + "/"):
+                parts[index] = f" Path={root}{value}"
+    return ";".join(parts)
+
+
 class ProxyPrefix:
     """ASGI wrapper for requests arriving through jupyter-server-proxy (see the module docstring)."""
 
@@ -156,17 +174,20 @@ class ProxyPrefix:
         }
         host = (_header(scope, b"host") or b"").decode("latin-1")
 
-        async def relative_redirects(message: Any) -> None:
-            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+        async def through_the_proxy(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                redirect = 300 <= message["status"] < 400
                 headers = []
                 for key, value in message.get("headers", []):
-                    if key.lower() == b"location":
+                    if redirect and key.lower() == b"location":
                         value = self._relative_location(value.decode("latin-1"), host, root, path).encode("latin-1")
+                    elif key.lower() == b"set-cookie":
+                        value = scoped_cookie(value.decode("latin-1"), root).encode("latin-1")
                     headers.append((key, value))
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, relative_redirects)
+        await self.app(scope, receive, through_the_proxy)
 
     @staticmethod
     def _relative_location(location: str, host: str, root: str, path: str) -> str:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 
 from labsupport.docs_offline import ASSET_PATH, ASSETS
-from labsupport.hub import ProxyPrefix, browser_base, jupyter_server_info, relative_reference
+from labsupport.hub import ProxyPrefix, browser_base, jupyter_server_info, relative_reference, scoped_cookie
 from labsupport.servers import running_servers, serve, stop_all
 
 pytestmark = [pytest.mark.usefixtures("stop_servers"), pytest.mark.timeout(30)]
@@ -49,6 +49,12 @@ def make_app() -> FastAPI:
     @app.get("/shelf/")
     def shelf():
         return []
+
+    @app.post("/login")
+    def login(response: Response):
+        response.set_cookie("session", "lab-session", path="/", httponly=True, samesite="lax")
+        response.set_cookie("theme", "dark", path=None)  # no Path: the browser scopes it to the request's folder
+        return {"ok": True}
 
     return app
 
@@ -186,6 +192,34 @@ def test_redirects_through_the_proxy_keep_the_prefix():
         assert httpx.URL(base + path).join(location) == httpx.URL(base + target)
     # A direct call is redirected exactly as before.
     assert server.client.get("/shelf").headers["location"] == f"{server.url}/shelf/"
+
+
+@pytest.mark.parametrize(
+    ("set_cookie", "expected"),
+    [
+        ("s=1; Path=/; HttpOnly", "s=1; Path=/p/proxy/9/; HttpOnly"),
+        ("s=1; path=/books", "s=1; Path=/p/proxy/9/books"),
+        ("s=1; HttpOnly", "s=1; HttpOnly"),  # no Path: the browser's default is under the prefix already
+        ("s=1; Path=/p/proxy/9/x", "s=1; Path=/p/proxy/9/x"),  # already under it
+        ("s=1; Path=relative", "s=1; Path=relative"),  # not a path: browsers ignore it
+        ("s=/x; Expires=Wed, 21 Oct 2026 07:28:00 GMT", "s=/x; Expires=Wed, 21 Oct 2026 07:28:00 GMT"),
+    ],
+)
+def test_a_cookie_path_moves_under_the_prefix(set_cookie, expected):
+    """Mutation that failed this: `scoped_cookie` returning its input."""
+    assert scoped_cookie(set_cookie, "/p/proxy/9") == expected
+
+
+def test_cookies_set_through_the_proxy_stay_behind_it():
+    """Through the proxy `Path=/` would reach every page of the hub's site. (Mutation that failed
+    this: ProxyPrefix not rewriting set-cookie.)"""
+    server = serve(make_app(), name="cookies")
+    prefix = f"/user/student/proxy/{server.port}"
+    proxied_cookies = server.client.post("/login", headers=proxied(server)).headers.get_list("set-cookie")
+    assert any(c.startswith("session=") and f"Path={prefix}/;" in c for c in proxied_cookies), proxied_cookies
+    assert any(c.startswith("theme=") and "Path=" not in c for c in proxied_cookies), proxied_cookies
+    direct = server.client.post("/login").headers.get_list("set-cookie")
+    assert any(c.startswith("session=") and "Path=/;" in c for c in direct), direct
 
 
 def test_an_app_that_echoes_headers_cannot_show_the_jupyter_sessions_credentials():
@@ -367,6 +401,9 @@ def test_through_a_real_jupyter_server_proxy_the_api_docs_and_schema_answer(jupy
         assert schema.status_code == 200 and "/books/{book_id}" in schema.json()["paths"]
         # "Try it out" sends its request to the schema's server URL, through the proxy too.
         assert browser.get(schema.json()["servers"][0]["url"] + "/books/9").json() == {"id": 9}
+        # A cookie the app sets stays behind the proxy (jupyter-server-proxy passes it on as it is).
+        cookie = browser.post(link + "login").headers["set-cookie"]
+        assert f"Path={link};" in cookie, cookie
         # A redirect keeps the student behind the proxy.
         moved = browser.get(link + "shelf", follow_redirects=True)
         assert moved.status_code == 200 and moved.url.path == f"{link}shelf/"
