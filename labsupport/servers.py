@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import html
 import logging
 import shutil
 import socket
@@ -310,6 +311,15 @@ class Server:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<Server {self.name!r} {self.url} {state}>"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the repr, and while running a link the student's browser can open (on a
+        hub the 127.0.0.1 URL of the repr is the hub machine's, not theirs)."""
+        shown = f"<code>{html.escape(repr(self))}</code>"
+        if not self.running:
+            return shown
+        link = html.escape(self.browser_url, quote=True)
+        return f'{shown} open it in your browser: <a href="{link}" target="_blank">{link}</a>'
 
 
 class _RouteServerLogs(logging.Filter):

@@ -50,6 +50,18 @@ def test_serve_answers_on_loopback_with_a_keep_alive_client():
     assert server.client.timeout.read == 10.0
 
 
+def test_a_notebook_shows_a_running_server_with_a_link_the_browser_can_open(monkeypatch):
+    """On JupyterHub the repr's 127.0.0.1 is the hub machine: the link goes through the proxy.
+    (Mutation that failed this: the link made of `server.url`.)"""
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
+    server = serve(make_app(), name="<b>shop</b>")
+    shown = server._repr_html_()
+    assert f'<a href="/user/ada/proxy/{server.port}/" target="_blank">' in shown
+    assert "<b>" not in shown and "&lt;b&gt;shop" in shown
+    server.stop()
+    assert "<a " not in server._repr_html_() and "stopped" in server._repr_html_()
+
+
 def test_server_socket_is_tcp_so_asyncio_disables_nagle():
     """A socket made with protocol 0 makes asyncio skip TCP_NODELAY: ~40 ms per response."""
     server = serve(make_app(), name="nodelay")
