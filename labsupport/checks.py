@@ -179,10 +179,16 @@ def lesson_checks(lesson: str) -> list[LessonCheck]:
 
     Read statically (the `checker` decorators whose title is a literal string), so that listing
     them imports nothing: neither the lesson's machinery nor the student's code. Unknown lesson: [].
+    Each file is read once per process: the grader asks for every lesson's checks per submission.
     """
+    return list(_read_lesson_checks(lesson))
+
+
+@functools.cache
+def _read_lesson_checks(lesson: str) -> tuple[LessonCheck, ...]:
     path = _LESSONS_DIR / lesson / "checkers.py"
     if not lesson.isidentifier() or not path.is_file():
-        return []
+        return ()
     found = []
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -196,7 +202,7 @@ def lesson_checks(lesson: str) -> list[LessonCheck]:
                 and isinstance(decorator.args[0].value, str)
             ):
                 found.append(LessonCheck(node.name, decorator.args[0].value))
-    return found
+    return tuple(found)
 
 
 def _lesson_of(fn: Callable[..., Any]) -> str | None:
